@@ -1,0 +1,162 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/sbx-sandbox/sbx/spec"
+)
+
+// version is set at release time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type cli struct {
+	Run     runCmd     `cmd:"" help:"Run a command in a sandbox."`
+	Doctor  doctorCmd  `cmd:"" help:"Check what this host allows sbx to do, and how to fix what it does not."`
+	Version versionCmd `cmd:"" help:"Print sbx's version."`
+}
+
+type runCmd struct {
+	Hostname string        `default:"sbx" placeholder:"NAME" help:"Hostname inside."`
+	Workdir  string        `placeholder:"DIR" help:"Directory bound read-write at the same path, and where the command starts (default: the current directory). Its .git/hooks and .git/config stay read-only."`
+	Bind     []string      `sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-write (repeatable; binds, tmpfs and hides apply in the order given)."`
+	RoBind   []string      `name:"ro-bind" sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-only."`
+	Tmpfs    []string      `sep:"none" placeholder:"DST" help:"Mount an empty tmpfs at DST."`
+	Hide     []string      `sep:"none" placeholder:"PATH" help:"Hide PATH: an empty read-only directory or file in its place."`
+	Rootfs   string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (writes succeed inside and are discarded) or read-only."`
+	Keep     string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers, one per host directory) in DIR, a new or empty directory."`
+	Diff     bool          `help:"Print what the run changed outside its binds (added, modified, deleted) on stderr."`
+	Env      []string      `sep:"none" placeholder:"K=V|K" help:"Set K=V, or pass the caller's K (even one that looks secret)."`
+	UID      int           `name:"uid" placeholder:"N" help:"User id inside (default 0)."`
+	GID      int           `name:"gid" placeholder:"N" help:"Group id inside (default 0)."`
+	MapUsers string        `name:"map-users" enum:"auto,none" default:"auto" placeholder:"auto|none" help:"auto: ids 1..65535 inside map to your /etc/subuid range through newuidmap when available (chown and package managers work); none: only your own id."`
+	Timeout  time.Duration `placeholder:"DUR" help:"Kill the run after DUR (e.g. 90s, 10m): SIGTERM to every process, SIGKILL after --grace; exit 124."`
+	Grace    time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout."`
+	Report   string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE."`
+	Net      string        `enum:"none,slirp,host" default:"none" placeholder:"none|slirp|host" help:"none: loopback only (default). host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation. slirp: not available yet."`
+	Command  []string      `arg:"" passthrough:"" name:"command" help:"The command and its arguments, after --."`
+}
+
+func (r *runCmd) Help() string {
+	return `Run COMMAND as root in its own user namespace (mapped back to you), with its
+own hostname, SysV IPC, process tree, mounts and (empty) network. The host's
+directories are visible copy-on-write: the command can write anywhere, and
+nothing reaches the host except in the working directory and --bind paths.
+Secrets under $HOME (~/.ssh, ~/.aws, ~/.docker, ...) are hidden and only a
+short list of environment variables passes.
+
+Examples:
+  sbx run -- make test                 # build and test, the host untouched
+  sbx run --diff -- ./configure        # show what it changed outside the project
+  sbx run --timeout 10m --report run.json -- npm ci
+  sbx run --ro-bind ~/data:/data --env API_URL -- ./job.sh
+  sbx run --rootfs ro --net host -- curl -sI http://127.0.0.1:8080/
+
+Exit status: the command's own; 128+N if signal N killed it; 124 on timeout;
+125 if sbx failed (the message says why and how to fix it); 126 if the
+command cannot be executed; 127 if it is not found.`
+}
+
+type doctorCmd struct {
+	JSON bool `name:"json" help:"Print the checks as JSON."`
+}
+
+type versionCmd struct{}
+
+// runCLI parses the command line and runs the chosen command; every
+// failure of sbx itself is status 125.
+func runCLI(args []string) int {
+	var c cli
+	exit := -1
+	parser, err := kong.New(&c,
+		kong.Name("sbx"),
+		kong.Description("Run a command in a rootless sandbox: no root, no daemon, no image.\n\nQuick start:\n  sbx run -- make test\n  sbx doctor"),
+		kong.UsageOnError(),
+		kong.Exit(func(code int) { exit = code }),
+	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sbx:", err)
+		return 125
+	}
+	ctx, err := parser.Parse(bareNetMeansSlirp(args))
+	if exit >= 0 {
+		return exit // --help
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sbx:", err)
+		return 125
+	}
+	switch ctx.Command() {
+	case "run <command>":
+		mounts, err := orderedMounts(ctx, &c.Run)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sbx:", err)
+			return 125
+		}
+		// kong keeps the "--" that ends the flags.
+		if len(c.Run.Command) > 0 && c.Run.Command[0] == "--" {
+			c.Run.Command = c.Run.Command[1:]
+		}
+		return c.Run.run(mounts)
+	case "doctor":
+		return c.Doctor.run()
+	case "version":
+		fmt.Printf("sbx %s\n", versionString())
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "sbx: unknown command", ctx.Command())
+	return 125
+}
+
+// bareNetMeansSlirp rewrites a bare --net (one not followed by a value) to
+// --net=slirp, which kong cannot express. Only flags before "--" count.
+func bareNetMeansSlirp(args []string) []string {
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if a == "--net" && (i+1 == len(out) || strings.HasPrefix(out[i+1], "-")) {
+			out[i] = "--net=slirp"
+		}
+	}
+	return out
+}
+
+// orderedMounts rebuilds the order in which --bind, --ro-bind, --tmpfs and
+// --hide were given (kong keeps one list per flag; its parse path keeps the
+// order of the occurrences).
+func orderedMounts(ctx *kong.Context, r *runCmd) ([]spec.Mount, error) {
+	lists := map[string][]string{"bind": r.Bind, "ro-bind": r.RoBind, "tmpfs": r.Tmpfs, "hide": r.Hide}
+	next := map[string]int{}
+	var out []spec.Mount
+	for _, p := range ctx.Path {
+		if p.Flag == nil {
+			continue
+		}
+		values, ok := lists[p.Flag.Name]
+		if !ok {
+			continue
+		}
+		i := next[p.Flag.Name]
+		if i >= len(values) {
+			return nil, errors.New("internal: mount flags out of step with their values")
+		}
+		next[p.Flag.Name] = i + 1
+		m, err := spec.ParseMountFlag(spec.MountKind(p.Flag.Name), values[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	total := len(r.Bind) + len(r.RoBind) + len(r.Tmpfs) + len(r.Hide)
+	if len(out) != total {
+		return nil, errors.New("internal: mount flags out of step with their values")
+	}
+	return out, nil
+}

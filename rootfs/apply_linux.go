@@ -1,0 +1,269 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+
+	"golang.org/x/sys/unix"
+)
+
+// Apply builds the new root in dir (a host directory, seen from the child's
+// private mount namespace) by applying the plan's operations in order, then
+// makes it the root with pivot_root.
+func Apply(p *Plan, dir string) error {
+	// Nothing mounted here may reach the host, nor the host's mounts here.
+	if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return err
+	}
+	if err := mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+		return err
+	}
+	root, err := openRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.close()
+	a := &applier{root: root, plan: p}
+	for _, op := range p.Ops {
+		if err := a.apply(op); err != nil {
+			if op.Optional && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EACCES)) {
+				continue
+			}
+			return fmt.Errorf("%s %s: %w", op.Kind, op.Target, err)
+		}
+	}
+	return pivot(dir)
+}
+
+type applier struct {
+	root *inRoot
+	plan *Plan
+}
+
+func (a *applier) apply(op Op) error {
+	switch op.Kind {
+	case OpMkdir:
+		fd, err := a.root.mkdirAll(op.Target, op.Mode)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return err
+	case OpSymlink:
+		return a.symlink(op)
+	case OpCopy:
+		return a.copyFile(op)
+	case OpTmpfs:
+		return a.onDir(op.Target, 0o755, func(t string) error {
+			return mount("tmpfs", t, "tmpfs", tmpfsFlags(op.Data), fmt.Sprintf("mode=%#o", op.Mode))
+		})
+	case OpOverlay:
+		return a.overlay(op)
+	case OpBind:
+		return a.bind(op)
+	case OpReadOnly:
+		fd, err := a.root.open(op.Target, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if err := mount(procPath(fd), procPath(fd), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return err
+		}
+		return a.readOnly(op.Target)
+	case OpProc:
+		return a.onDir(op.Target, 0o555, func(t string) error {
+			return mount("proc", t, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		})
+	case OpSysfs:
+		return a.sysfs(op)
+	case OpDevpts:
+		return a.onDir(op.Target, 0o755, func(t string) error {
+			return mount("devpts", t, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
+		})
+	case OpHide:
+		return a.hide(op)
+	case OpRootRO:
+		return a.readOnlyTop()
+	}
+	return fmt.Errorf("unknown operation %q", op.Kind)
+}
+
+// onDir creates the directory target and runs mountFn on a path naming it.
+func (a *applier) onDir(target string, mode uint32, mountFn func(string) error) error {
+	fd, err := a.root.mkdirAll(target, mode)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return mountFn(procPath(fd))
+}
+
+func (a *applier) onFile(target string, mountFn func(string) error) error {
+	fd, err := a.root.mkfile(target, 0o644)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return mountFn(procPath(fd))
+}
+
+func (a *applier) readOnly(target string) error {
+	fd, err := a.root.open(target, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return readOnly(fd, target)
+}
+
+// readOnlyTop makes the root's own tmpfs read-only, not the mounts on it.
+func (a *applier) readOnlyTop() error {
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(a.root.fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
+		return fmt.Errorf("make the root read-only: %w", err)
+	}
+	return nil
+}
+
+func (a *applier) bind(op Op) error {
+	fi, err := os.Stat(op.Source)
+	if err != nil {
+		return err
+	}
+	do := func(t string) error {
+		return mount(op.Source, t, "", unix.MS_BIND|unix.MS_REC, "")
+	}
+	if fi.IsDir() {
+		err = a.onDir(op.Target, 0o755, do)
+	} else {
+		err = a.onFile(op.Target, do)
+	}
+	if err != nil || !op.ReadOnly {
+		return err
+	}
+	return a.readOnly(op.Target)
+}
+
+func (a *applier) overlay(op Op) error {
+	mode := uint32(0o755)
+	if fi, err := os.Stat(op.Source); err == nil {
+		mode = uint32(fi.Mode().Perm())
+	}
+	if a.plan.Driver == DriverFuse {
+		fd, err := a.root.mkdirAll(op.Target, mode)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
+		out, err := exec.Command(a.plan.FuseOverlayfs, "-o", opts, procPath(fd)).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("fuse-overlayfs -o %s: %v: %s", opts, err, out)
+		}
+		return nil
+	}
+	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
+	return a.onDir(op.Target, mode, func(t string) error {
+		return mount("overlay", t, "overlay", 0, data)
+	})
+}
+
+// sysfs mounts a new, read-only sysfs that shows the sandbox's own network
+// namespace; with the host's netns (Source set) it binds the host's.
+func (a *applier) sysfs(op Op) error {
+	flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	if op.Source == "" {
+		err := a.onDir(op.Target, 0o555, func(t string) error {
+			return mount("sysfs", t, "sysfs", flags, "")
+		})
+		if err == nil || !errors.Is(err, unix.EPERM) {
+			return err
+		}
+		// Some hosts hide parts of /sys under other mounts, and the kernel
+		// then refuses a new sysfs; the host's, read-only, is the fallback.
+	}
+	return a.bind(Op{Kind: OpBind, Source: "/sys", Target: op.Target, ReadOnly: true})
+}
+
+// hide covers a directory with an empty read-only tmpfs and a file with an
+// empty read-only file.
+func (a *applier) hide(op Op) error {
+	fd, err := a.root.open(op.Target, 0)
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(fd, &st)
+	unix.Close(fd)
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return a.onDir(op.Target, 0o755, func(t string) error {
+			return mount("tmpfs", t, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=0")
+		})
+	}
+	return a.bind(Op{Kind: OpBind, Source: op.Source, Target: op.Target, ReadOnly: true})
+}
+
+func (a *applier) symlink(op Op) error {
+	to := op.Data
+	if op.Source != "" {
+		var err error
+		if to, err = os.Readlink(op.Source); err != nil {
+			return err
+		}
+	}
+	dirFD, name, err := a.root.parent(op.Target)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dirFD)
+	if err := unix.Symlinkat(to, dirFD, name); err != nil && !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	return nil
+}
+
+// copyFile copies a host file that sits directly in a directory built from
+// its children, so writing to it inside stays inside.
+func (a *applier) copyFile(op Op) error {
+	src, err := os.OpenFile(op.Source, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dirFD, name, err := a.root.parent(op.Target)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dirFD)
+	fd, err := unix.Openat(dirFD, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, op.Mode)
+	if err != nil {
+		return err
+	}
+	dst := os.NewFile(uintptr(fd), op.Target)
+	defer dst.Close()
+	if _, err := io.Copy(dst, src); err != nil {
+		return err
+	}
+	return dst.Chmod(os.FileMode(op.Mode))
+}
+
+// pivot makes dir the root and detaches the old one: pivot_root(".", ".")
+// stacks the old root on the new one, and the lazy unmount removes it.
+func pivot(dir string) error {
+	if err := unix.Chdir(dir); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", dir, err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the old root: %w", err)
+	}
+	return unix.Chdir("/")
+}

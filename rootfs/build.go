@@ -1,0 +1,328 @@
+package rootfs
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sbx-sandbox/sbx/spec"
+)
+
+// HostView is what the planner reads of the host file system; tests give it
+// a temporary tree.
+type HostView interface {
+	Lstat(path string) (fs.FileInfo, error)
+	ReadDir(path string) ([]fs.DirEntry, error)
+}
+
+// OS is the real host.
+type OS struct{}
+
+func (OS) Lstat(p string) (fs.FileInfo, error)     { return os.Lstat(p) }
+func (OS) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(p) }
+
+// Inputs is everything the planner needs besides the Spec.
+type Inputs struct {
+	Spec *spec.Spec
+	Host HostView
+	// MountPoints are the host's mount points (from /proc/self/mountinfo).
+	// The kernel refuses an overlay whose lower directory holds other
+	// mounts inside a user namespace, so their parents are built from their
+	// children instead.
+	MountPoints []string
+	// State is this run's private directory on the host (see StateDir).
+	State StateDir
+	// Avoid are host paths that must not lie inside an overlay's lower
+	// directory (the state directory, --keep): the kernel refuses layers
+	// that overlap, and the sandbox must not see them.
+	Avoid []string
+	Home  string
+	// Driver is DriverKernel or DriverFuse; FuseOverlayfs is its binary.
+	Driver        string
+	FuseOverlayfs string
+}
+
+// replaced are top-level directories the sandbox gets new, never the host's.
+var replaced = map[string]bool{"/proc": true, "/sys": true, "/dev": true, "/tmp": true, "/run": true}
+
+// maxCopy is the largest file copied into the root's tmpfs when it sits
+// directly in a directory that is built from its children; larger ones are
+// bound read-only so a run does not spend memory on them.
+const maxCopy = 16 << 20
+
+// Build computes the plan for one run.
+func Build(in Inputs) (*Plan, error) {
+	b := &builder{in: in, plan: &Plan{Driver: in.Driver, FuseOverlayfs: in.FuseOverlayfs}}
+	b.replaced = map[string]bool{}
+	for p := range replaced {
+		b.replaced[p] = true
+	}
+	if fi, err := in.Host.Lstat("/var/tmp"); err == nil && fi.IsDir() {
+		b.replaced["/var/tmp"] = true
+	}
+	b.splitters = b.computeSplitters()
+	if err := b.hostView(); err != nil {
+		return nil, err
+	}
+	b.system()
+	b.workdir()
+	b.secrets()
+	if err := b.userMounts(); err != nil {
+		return nil, err
+	}
+	if in.Spec.Rootfs == spec.RootfsRO {
+		b.add(Op{Kind: OpRootRO, Target: "/"})
+	}
+	return b.plan, nil
+}
+
+type builder struct {
+	in        Inputs
+	plan      *Plan
+	replaced  map[string]bool
+	splitters map[string]bool // directories built from their children
+	layers    int
+}
+
+func (b *builder) add(op Op) { b.plan.Ops = append(b.plan.Ops, op) }
+
+// computeSplitters marks every ancestor of a mount point or avoided path
+// that lies in the copy-on-write host view.
+func (b *builder) computeSplitters() map[string]bool {
+	s := map[string]bool{"/": true}
+	mark := func(p string) {
+		p = filepath.Clean(p)
+		if b.underReplaced(p) {
+			return
+		}
+		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+			s[d] = true
+			if d == "/" {
+				return
+			}
+		}
+	}
+	for _, m := range b.in.MountPoints {
+		mark(m)
+	}
+	for _, a := range b.in.Avoid {
+		mark(a)
+	}
+	return s
+}
+
+func (b *builder) underReplaced(p string) bool {
+	for r := range b.replaced {
+		if under(p, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) avoided(p string) bool {
+	for _, a := range b.in.Avoid {
+		if p == filepath.Clean(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostView makes every top-level host directory visible: copy-on-write or
+// read-only.
+func (b *builder) hostView() error {
+	entries, err := b.in.Host.ReadDir("/")
+	if err != nil {
+		return fmt.Errorf("read the host's /: %w", err)
+	}
+	if b.in.Spec.Rootfs == spec.RootfsRO {
+		for _, e := range entries {
+			p := "/" + e.Name()
+			if b.replaced[p] {
+				continue
+			}
+			b.readOnlyEntry(p, e)
+		}
+	} else if err := b.splitDir("/", entries); err != nil {
+		return err
+	}
+	if b.replaced["/var/tmp"] {
+		b.add(Op{Kind: OpBind, Source: b.in.State.VarTmp(), Target: "/var/tmp"})
+	}
+	return nil
+}
+
+func (b *builder) readOnlyEntry(p string, e fs.DirEntry) {
+	switch {
+	case e.Type()&fs.ModeSymlink != 0:
+		b.symlink(p)
+	case e.IsDir() || e.Type().IsRegular():
+		b.add(Op{Kind: OpBind, Source: p, Target: p, ReadOnly: true})
+	}
+}
+
+// splitDir builds dir from its children: subdirectories are overlaid (or
+// split again), symlinks recreated, small files copied.
+func (b *builder) splitDir(dir string, entries []fs.DirEntry) error {
+	if dir != "/" {
+		mode := uint32(0o755)
+		if fi, err := b.in.Host.Lstat(dir); err == nil {
+			mode = uint32(fi.Mode().Perm() | fi.Mode()&fs.ModeSticky)
+		}
+		b.add(Op{Kind: OpMkdir, Target: dir, Mode: mode})
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if b.replaced[p] || b.avoided(p) {
+			if b.replaced[p] && dir != "/" {
+				b.add(Op{Kind: OpMkdir, Target: p, Mode: 0o1777})
+			}
+			continue
+		}
+		switch {
+		case e.Type()&fs.ModeSymlink != 0:
+			b.symlink(p)
+		case e.IsDir():
+			if err := b.cowDir(p); err != nil {
+				return err
+			}
+		case e.Type().IsRegular():
+			fi, err := e.Info()
+			if err != nil {
+				continue
+			}
+			if fi.Size() <= maxCopy {
+				b.add(Op{Kind: OpCopy, Source: p, Target: p, Mode: uint32(fi.Mode().Perm()), Optional: true})
+			} else {
+				b.add(Op{Kind: OpBind, Source: p, Target: p, ReadOnly: true, Optional: true})
+			}
+		}
+		// Sockets, fifos and device nodes beside mounts are left out: a
+		// host socket is a way out of the sandbox.
+	}
+	return nil
+}
+
+func (b *builder) cowDir(p string) error {
+	if !b.splitters[p] {
+		n := strconv.Itoa(b.layers)
+		b.layers++
+		b.add(Op{Kind: OpOverlay, Source: p, Target: p, Upper: b.in.State.Upper(n), Work: b.in.State.Work(n)})
+		b.plan.Layers = append(b.plan.Layers, Layer{Target: p, Lower: p, Upper: b.in.State.Upper(n)})
+		return nil
+	}
+	entries, err := b.in.Host.ReadDir(p)
+	if err != nil {
+		// Unreadable: nothing inside it can be shown anyway.
+		b.add(Op{Kind: OpMkdir, Target: p, Mode: 0o700})
+		return nil
+	}
+	return b.splitDir(p, entries)
+}
+
+func (b *builder) symlink(p string) {
+	// The link text is read by the child at apply time from the host path.
+	b.add(Op{Kind: OpSymlink, Source: p, Target: p, Optional: true})
+}
+
+// system adds the sandbox's own /proc, /sys, /dev, /tmp, /run and the files
+// that name its host.
+func (b *builder) system() {
+	b.add(Op{Kind: OpProc, Target: "/proc"})
+	for _, p := range procMasked {
+		b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: p, Optional: true})
+	}
+	for _, p := range procReadOnly {
+		b.add(Op{Kind: OpReadOnly, Target: p, Optional: true})
+	}
+	sysfs := Op{Kind: OpSysfs, Target: "/sys"}
+	if b.in.Spec.Net == spec.NetHost {
+		sysfs.Source = "/sys" // shared netns: the host's /sys, read-only
+	}
+	b.add(sysfs)
+	b.add(Op{Kind: OpTmpfs, Target: "/dev", Mode: 0o755, Data: "nosuid,noexec"})
+	for _, n := range devNodes {
+		b.add(Op{Kind: OpBind, Source: "/dev/" + n, Target: "/dev/" + n, Optional: true})
+	}
+	b.add(Op{Kind: OpDevpts, Target: "/dev/pts"})
+	b.add(Op{Kind: OpSymlink, Target: "/dev/ptmx", Data: "pts/ptmx"})
+	b.add(Op{Kind: OpTmpfs, Target: "/dev/shm", Mode: 0o1777, Data: "nosuid,nodev"})
+	for name, to := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
+		b.add(Op{Kind: OpSymlink, Target: "/dev/" + name, Data: to})
+	}
+	sortTail(b.plan.Ops, 4) // map order above; keep plans reproducible
+	b.add(Op{Kind: OpTmpfs, Target: "/tmp", Mode: 0o1777, Data: "nosuid,nodev"})
+	b.add(Op{Kind: OpTmpfs, Target: "/run", Mode: 0o755, Data: "nosuid,nodev"})
+	if fi, err := b.in.Host.Lstat("/etc"); err == nil && fi.IsDir() {
+		b.add(Op{Kind: OpBind, Source: b.in.State.Hosts(), Target: "/etc/hosts"})
+		b.add(Op{Kind: OpBind, Source: b.in.State.Hostname(), Target: "/etc/hostname"})
+	}
+}
+
+// workdir binds the working directory read-write and keeps the places
+// where git finds code to run later (hooks, config) read-only.
+func (b *builder) workdir() {
+	w := b.in.Spec.Workdir
+	b.add(Op{Kind: OpBind, Source: w, Target: w})
+	for _, p := range []string{".git/hooks", ".git/config"} {
+		full := filepath.Join(w, p)
+		if _, err := b.in.Host.Lstat(full); err == nil {
+			b.add(Op{Kind: OpBind, Source: full, Target: full, ReadOnly: true})
+		}
+	}
+}
+
+func (b *builder) secrets() {
+	var paths []string
+	if b.in.Home != "" && b.in.Home != "/" {
+		for _, s := range HomeSecrets {
+			paths = append(paths, filepath.Join(b.in.Home, s))
+		}
+	}
+	paths = append(paths, RunnerSecrets...)
+	for _, p := range paths {
+		if _, err := b.in.Host.Lstat(p); err != nil {
+			continue
+		}
+		// Hiding a directory that holds the workdir would hide the
+		// workdir too; the caller chose to work there.
+		if under(b.in.Spec.Workdir, p) {
+			continue
+		}
+		b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: p, Optional: true})
+	}
+}
+
+func (b *builder) userMounts() error {
+	for _, m := range b.in.Spec.Mounts {
+		switch m.Kind {
+		case spec.MountBind, spec.MountROBind:
+			if _, err := b.in.Host.Lstat(m.Source); err != nil {
+				return fmt.Errorf("--%s %s: %w", m.Kind, m.Source, err)
+			}
+			b.add(Op{Kind: OpBind, Source: m.Source, Target: m.Target, ReadOnly: m.Kind == spec.MountROBind})
+		case spec.MountTmpfs:
+			b.add(Op{Kind: OpTmpfs, Target: m.Target, Mode: 0o1777, Data: "nosuid,nodev"})
+		case spec.MountHide:
+			b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: m.Target})
+		default:
+			return fmt.Errorf("unknown mount kind %q", m.Kind)
+		}
+	}
+	return nil
+}
+
+// sortTail sorts the last n ops by target.
+func sortTail(ops []Op, n int) {
+	tail := ops[len(ops)-n:]
+	sort.Slice(tail, func(i, j int) bool { return tail[i].Target < tail[j].Target })
+}
+
+func under(path, dir string) bool {
+	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
+}

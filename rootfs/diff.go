@@ -1,0 +1,104 @@
+package rootfs
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Change is one path the run changed outside its binds.
+type Change struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"` // added, modified, deleted, unreadable
+}
+
+// Whiteouts as overlayfs writes them: a 0/0 character device (kernel) or a
+// ".wh." file (fuse-overlayfs without mknod); an opaque directory carries an
+// xattr or a ".wh..wh..opq" file.
+const (
+	whiteoutPrefix = ".wh."
+	opaqueMarker   = ".wh..wh..opq"
+)
+
+var opaqueXattrs = []string{"user.overlay.opaque", "trusted.overlay.opaque", "user.fuseoverlayfs.opaque"}
+
+// Changes lists what each layer's upper directory holds, named by the path
+// inside the sandbox, sorted.
+func Changes(layers []Layer) []Change {
+	var out []Change
+	for _, l := range layers {
+		out = append(out, layerChanges(l)...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func layerChanges(l Layer) []Change {
+	var out []Change
+	filepath.WalkDir(l.Upper, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(l.Upper, p)
+		inside := filepath.Join(l.Target, rel)
+		lower := filepath.Join(l.Lower, rel)
+		if err != nil {
+			if d != nil && d.IsDir() {
+				out = append(out, Change{Path: inside, Kind: "unreadable"})
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if rel == "." {
+			return nil
+		}
+		name := d.Name()
+		if name == opaqueMarker {
+			return nil
+		}
+		if strings.HasPrefix(name, whiteoutPrefix) {
+			out = append(out, Change{Path: filepath.Join(filepath.Dir(inside), strings.TrimPrefix(name, whiteoutPrefix)), Kind: "deleted"})
+			return nil
+		}
+		if isWhiteout(p, d) {
+			out = append(out, Change{Path: inside, Kind: "deleted"})
+			return nil
+		}
+		_, lerr := os.Lstat(lower)
+		existed := lerr == nil
+		switch {
+		case !existed:
+			out = append(out, Change{Path: inside, Kind: "added"})
+		case d.IsDir() && isOpaque(p):
+			out = append(out, Change{Path: inside, Kind: "modified"})
+		case d.IsDir():
+			// Copied up only because something below it changed.
+		default:
+			out = append(out, Change{Path: inside, Kind: "modified"})
+		}
+		return nil
+	})
+	return out
+}
+
+func isWhiteout(p string, d fs.DirEntry) bool {
+	if d.Type()&fs.ModeCharDevice == 0 {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Lstat(p, &st) == nil && st.Rdev == 0
+}
+
+func isOpaque(dir string) bool {
+	if _, err := os.Lstat(filepath.Join(dir, opaqueMarker)); err == nil {
+		return true
+	}
+	buf := make([]byte, 8)
+	for _, x := range opaqueXattrs {
+		if n, err := unix.Lgetxattr(dir, x, buf); err == nil && n > 0 && buf[0] == 'y' {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,32 @@
+package rootfs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FinishKeep turns a --keep state directory into what the user asked for:
+// the run's upper layers at the paths they cover (DIR/etc holds what changed
+// under /etc, whiteouts included), and nothing else.
+func FinishKeep(s StateDir, layers []Layer) error {
+	for _, d := range []string{s.Root(), filepath.Dir(s.Work("0")), filepath.Dir(s.Hosts()), s.VarTmp(), s.Lock()} {
+		if err := RemoveTree(d); err != nil {
+			return err
+		}
+	}
+	for _, l := range layers {
+		if entries, err := os.ReadDir(l.Upper); err == nil && len(entries) == 0 {
+			os.Remove(l.Upper)
+			continue
+		}
+		dst := filepath.Join(s.Path(), strings.TrimPrefix(l.Target, "/"))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(l.Upper, dst); err != nil {
+			return err
+		}
+	}
+	return os.Remove(filepath.Dir(s.Upper("0")))
+}

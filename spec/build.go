@@ -1,0 +1,196 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Options are the raw values of `sbx run`'s flags, before any resolution.
+type Options struct {
+	Command  []string
+	Hostname string
+	Workdir  string
+	Mounts   []Mount // Source/Target as typed; resolved by Build
+	Rootfs   string
+	Keep     string
+	Diff     bool
+	Env      []string
+	UID, GID int
+	MapUsers string
+	Net      string
+	Timeout  time.Duration
+	Grace    time.Duration
+	Report   string
+}
+
+// Caller is what Build needs to know about the process that invoked sbx.
+type Caller struct {
+	Env []string
+	Cwd string
+}
+
+// ErrSlirpUnavailable is returned for --net slirp until the user-space
+// network stack lands.
+var ErrSlirpUnavailable = errors.New("--net slirp is not available yet in this version of sbx; use --net none (default) or --net host")
+
+// Build turns flag values into a Spec: it resolves relative paths against the
+// caller's working directory, validates every value and filters the
+// environment. It touches nothing on disk.
+func Build(o Options, c Caller) (*Spec, error) {
+	if len(o.Command) == 0 {
+		return nil, errors.New("no command given; usage: sbx run [flags] -- COMMAND [ARG...]")
+	}
+	s := &Spec{
+		Command:  o.Command,
+		Hostname: o.Hostname,
+		Keep:     abs(c.Cwd, o.Keep),
+		Diff:     o.Diff,
+		UID:      o.UID,
+		GID:      o.GID,
+		Timeout:  o.Timeout,
+		Grace:    o.Grace,
+		Report:   abs(c.Cwd, o.Report),
+	}
+	if s.Hostname == "" {
+		s.Hostname = "sbx"
+	}
+	if err := checkHostname(s.Hostname); err != nil {
+		return nil, err
+	}
+	s.Workdir = abs(c.Cwd, o.Workdir)
+	if s.Workdir == "" {
+		s.Workdir = filepath.Clean(c.Cwd)
+	}
+	if err := checkWorkdir(s.Workdir); err != nil {
+		return nil, err
+	}
+	switch RootfsMode(o.Rootfs) {
+	case RootfsCOW, "":
+		s.Rootfs = RootfsCOW
+	case RootfsRO:
+		s.Rootfs = RootfsRO
+	default:
+		return nil, fmt.Errorf("--rootfs %q: expected cow or ro", o.Rootfs)
+	}
+	switch MapMode(o.MapUsers) {
+	case MapAuto, "":
+		s.MapUsers = MapAuto
+	case MapNone:
+		s.MapUsers = MapNone
+	default:
+		return nil, fmt.Errorf("--map-users %q: expected auto or none", o.MapUsers)
+	}
+	switch NetMode(o.Net) {
+	case NetNone, "":
+		s.Net = NetNone
+	case NetHost:
+		s.Net = NetHost
+	case NetSlirp:
+		return nil, ErrSlirpUnavailable
+	default:
+		return nil, fmt.Errorf("--net %q: expected none, slirp or host", o.Net)
+	}
+	if o.UID < 0 || o.UID > 65535 || o.GID < 0 || o.GID > 65535 {
+		return nil, fmt.Errorf("--uid %d --gid %d: ids inside must be between 0 and 65535", o.UID, o.GID)
+	}
+	if o.Timeout < 0 || o.Grace < 0 {
+		return nil, errors.New("--timeout and --grace must not be negative")
+	}
+	if s.Keep != "" && s.Diff {
+		// Both are fine together; nothing to check beyond the path.
+	}
+	for _, m := range o.Mounts {
+		rm, err := resolveMount(m, c.Cwd)
+		if err != nil {
+			return nil, err
+		}
+		s.Mounts = append(s.Mounts, rm)
+	}
+	env, err := FilterEnv(c.Env, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	s.Env = env
+	return s, nil
+}
+
+// ParseMountFlag reads the value of one mount flag: SRC[:DST] for binds
+// (DST defaults to SRC), a path for --tmpfs and --hide.
+func ParseMountFlag(kind MountKind, value string) (Mount, error) {
+	if value == "" {
+		return Mount{}, fmt.Errorf("--%s: empty path", kind)
+	}
+	switch kind {
+	case MountBind, MountROBind:
+		src, dst, ok := strings.Cut(value, ":")
+		if !ok || dst == "" {
+			dst = src
+		}
+		if src == "" {
+			return Mount{}, fmt.Errorf("--%s %q: expected SRC[:DST]", kind, value)
+		}
+		return Mount{Kind: kind, Source: src, Target: dst}, nil
+	case MountTmpfs, MountHide:
+		return Mount{Kind: kind, Target: value}, nil
+	}
+	return Mount{}, fmt.Errorf("unknown mount kind %q", kind)
+}
+
+func resolveMount(m Mount, cwd string) (Mount, error) {
+	if m.Source != "" {
+		m.Source = abs(cwd, m.Source)
+	}
+	if !filepath.IsAbs(m.Target) && m.Kind != MountBind && m.Kind != MountROBind {
+		return m, fmt.Errorf("--%s %q: the path inside must be absolute", m.Kind, m.Target)
+	}
+	m.Target = abs(cwd, m.Target)
+	if m.Target == "/" {
+		return m, fmt.Errorf("--%s: cannot mount over /", m.Kind)
+	}
+	if isUnder(m.Target, "/proc") {
+		return m, fmt.Errorf("--%s %s: mounts under /proc are not allowed", m.Kind, m.Target)
+	}
+	return m, nil
+}
+
+func checkWorkdir(dir string) error {
+	if dir == "/" {
+		return errors.New("--workdir /: the whole host cannot be the read-write workdir; cd into a project directory or pass --workdir DIR")
+	}
+	// A workdir reached through /proc would hand the command a host
+	// descriptor (runc CVE-2024-21626).
+	if isUnder(dir, "/proc") {
+		return fmt.Errorf("--workdir %s: a workdir under /proc is not allowed", dir)
+	}
+	return nil
+}
+
+func checkHostname(name string) error {
+	if len(name) > 64 {
+		return fmt.Errorf("--hostname %q: longer than 64 bytes", name)
+	}
+	for _, r := range name {
+		if !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("--hostname %q: only letters, digits, '-' and '.' are allowed", name)
+		}
+	}
+	return nil
+}
+
+func abs(cwd, p string) string {
+	if p == "" {
+		return ""
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(cwd, p)
+	}
+	return filepath.Clean(p)
+}
+
+// isUnder reports whether path is dir or lies beneath it.
+func isUnder(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+"/")
+}

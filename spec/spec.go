@@ -1,0 +1,81 @@
+// Package spec defines the Spec: the one JSON value that says everything a run
+// will do. It flows one way: command line → Spec → parent → child.
+package spec
+
+import "time"
+
+// Spec is a fully resolved description of one sandboxed run. Paths are
+// absolute and cleaned; nothing in it depends on the child's view of the host.
+type Spec struct {
+	Command  []string `json:"command"`
+	Hostname string   `json:"hostname"`
+	Workdir  string   `json:"workdir"`
+	Env      []string `json:"env"` // final environment of the command, K=V
+
+	Rootfs RootfsMode `json:"rootfs"`
+	Mounts []Mount    `json:"mounts"` // --bind/--ro-bind/--tmpfs/--hide in command-line order
+	Keep   string     `json:"keep,omitempty"`
+	Diff   bool       `json:"diff"`
+
+	UID      int     `json:"uid"`
+	GID      int     `json:"gid"`
+	MapUsers MapMode `json:"map_users"`
+
+	Net NetMode `json:"net"`
+
+	Timeout time.Duration `json:"timeout"`
+	Grace   time.Duration `json:"grace"`
+	Report  string        `json:"report,omitempty"`
+
+	// Terminal is set when stdin is a terminal: the command then gets a pty
+	// of its own with this window size.
+	Terminal *WindowSize `json:"terminal,omitempty"`
+}
+
+// WindowSize is a terminal's size in character cells.
+type WindowSize struct {
+	Rows uint16 `json:"rows"`
+	Cols uint16 `json:"cols"`
+}
+
+// RootfsMode says how the host's directories appear inside.
+type RootfsMode string
+
+const (
+	RootfsCOW RootfsMode = "cow" // copy-on-write: writes succeed inside and are discarded
+	RootfsRO  RootfsMode = "ro"  // read-only view of the host
+)
+
+// MapMode says how ids other than the caller's are mapped.
+type MapMode string
+
+const (
+	MapAuto MapMode = "auto" // subordinate ranges through newuidmap when available
+	MapNone MapMode = "none" // the caller's id only
+)
+
+// NetMode is the network the command gets.
+type NetMode string
+
+const (
+	NetNone  NetMode = "none"  // a new network namespace with only lo up
+	NetSlirp NetMode = "slirp" // a TAP served by a user-space TCP/IP stack
+	NetHost  NetMode = "host"  // the host's network namespace, shared
+)
+
+// MountKind is the kind of a mount requested on the command line.
+type MountKind string
+
+const (
+	MountBind   MountKind = "bind"
+	MountROBind MountKind = "ro-bind"
+	MountTmpfs  MountKind = "tmpfs"
+	MountHide   MountKind = "hide"
+)
+
+// Mount is one --bind, --ro-bind, --tmpfs or --hide flag.
+type Mount struct {
+	Kind   MountKind `json:"kind"`
+	Source string    `json:"source,omitempty"` // host path, for binds
+	Target string    `json:"target"`           // path inside
+}

@@ -1,0 +1,158 @@
+package userns
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/rootfs"
+)
+
+// childSocketFD is where the parent's socket lands in the child (ExtraFiles[0]).
+const childSocketFD = 3
+
+// step is one phase of the child's setup, in order.
+type step struct {
+	name string
+	run  func(*child) error
+}
+
+// child is the state of PID 1 inside the sandbox.
+type child struct {
+	conn   *Conn
+	setup  *Setup
+	ptyFD  int // the command's end of its pty, or -1
+	signal chan os.Signal
+}
+
+// setupSteps run after the id maps are written, top to bottom.
+var setupSteps = []step{
+	{"build the root file system", (*child).buildRoot},
+	{"set the hostname", (*child).setHostname},
+	{"bring up loopback", (*child).loopbackUp},
+	{"open a terminal", (*child).openTerminal},
+	{"lock down", (*child).lockDown},
+}
+
+// InitMain is the entry of `sbx __init`: PID 1 of the sandbox. It returns
+// the process's exit status; the parent reads the real outcome from the
+// socket.
+func InitMain() int {
+	// Install handlers first: PID 1 of a namespace ignores any signal for
+	// which it has no handler, so the parent's forwarded signals would be
+	// lost.
+	c := &child{ptyFD: -1, signal: make(chan os.Signal, 32)}
+	signal.Notify(c.signal, append([]os.Signal{syscall.SIGCHLD}, Forwarded...)...)
+	// Only the socket is meant to be open; nothing else may reach the
+	// command whatever the parent's caller left open.
+	unix.CloseRange(childSocketFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	unix.CloseOnExec(childSocketFD)
+	c.conn = NewConn(os.NewFile(childSocketFD, "sbx-child"))
+
+	fail := func(format string, args ...any) int {
+		c.conn.Send(Message{Type: MsgFailed, Error: fmt.Sprintf(format, args...)})
+		return ExitSetup
+	}
+	m, _, err := c.conn.Expect(MsgSetup)
+	if err != nil {
+		return fail("read setup: %v", err)
+	}
+	c.setup = m.Setup
+	if _, _, err := c.conn.Expect(MsgMapsWritten); err != nil {
+		return fail("wait for id maps: %v", err)
+	}
+	for _, s := range setupSteps {
+		if err := s.run(c); err != nil {
+			return fail("%s: %v", s.name, err)
+		}
+	}
+	if err := c.conn.Send(Message{Type: MsgReady}); err != nil {
+		return ExitSetup
+	}
+	exit := c.runCommand()
+	c.conn.Send(Message{Type: MsgExited, Exit: exit})
+	return 0
+}
+
+func (c *child) buildRoot() error {
+	return rootfs.Apply(c.setup.Plan, c.setup.NewRoot)
+}
+
+func (c *child) setHostname() error {
+	return unix.Sethostname([]byte(c.setup.Spec.Hostname))
+}
+
+// loopbackUp brings lo up in a new network namespace; with --net host the
+// namespace is the host's and nothing is touched.
+func (c *child) loopbackUp() error {
+	if Cloneflags(c.setup.Spec.Net)&unix.CLONE_NEWNET == 0 {
+		return nil
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("get lo flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("set lo up: %w", err)
+	}
+	return nil
+}
+
+// openTerminal gives the command a pty of its own inside the sandbox's
+// devpts when the caller is on a terminal, and hands the master to the
+// parent.
+func (c *child) openTerminal() error {
+	ws := c.setup.Spec.Terminal
+	if ws == nil {
+		return nil
+	}
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	// TIOCGPTPEER opens the other end from the master itself, with no
+	// path lookup that a planted /dev/pts entry could redirect.
+	peer, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if errno != 0 {
+		return fmt.Errorf("open pty peer: %w", errno)
+	}
+	c.ptyFD = int(peer)
+	unix.IoctlSetWinsize(c.ptyFD, unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
+	return c.conn.Send(Message{Type: MsgTerminal}, master)
+}
+
+// lockDown is the last step before the command starts. PID 1 is made
+// undumpable so the command cannot read its memory or descriptors through
+// /proc/1, and no_new_privs keeps setuid binaries from gaining anything.
+// The seccomp filter and the capability bounding set are applied here too:
+// the command inherits them from PID 1.
+func (c *child) lockDown() error {
+	// PID 1 kept every capability as ambient across its own exec (see
+	// AllCaps); the command must not inherit them that way.
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL): %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_DUMPABLE): %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package userns
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Sandbox is one run, as the parent sees it.
+type Sandbox struct {
+	Setup *Setup
+	Maps  Maps
+	// ExplainStart turns a failure to create the namespaces into one line
+	// with the reason and the fix (sbx doctor's checks).
+	ExplainStart func(error) string
+}
+
+// Result is how a run ended.
+type Result struct {
+	Code   int
+	Cause  string // exit, signal, timeout, setup-error
+	Signal int
+	// Err is the message to print for statuses 125, 126 and 127.
+	Err      error
+	Duration time.Duration
+	// Rusage covers PID 1 and every process it reaped; nil if unknown.
+	Rusage *syscall.Rusage
+	// MaxRSSKiB is the peak RSS of the processes inside (not PID 1), or -1.
+	MaxRSSKiB int64
+}
+
+type inbound struct {
+	m   Message
+	fds []int
+	err error
+}
+
+// Run starts the sandbox and supervises it until PID 1 exits.
+func (s *Sandbox) Run() Result {
+	start := time.Now()
+	res := s.run()
+	res.Duration = time.Since(start)
+	return res
+}
+
+func (s *Sandbox) run() Result {
+	spec := s.Setup.Spec
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return setupFailure(fmt.Errorf("socketpair: %w", err))
+	}
+	parentSock := os.NewFile(uintptr(pair[0]), "sbx-parent")
+	childSock := os.NewFile(uintptr(pair[1]), "sbx-child")
+	defer parentSock.Close()
+
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, Forwarded...)
+	defer signal.Stop(sigs)
+
+	cmd := InitCommand(spec, childSock, LastCap())
+	err = cmd.Start()
+	childSock.Close()
+	if err != nil {
+		msg := err.Error()
+		if s.ExplainStart != nil {
+			msg = s.ExplainStart(err)
+		}
+		return setupFailure(errors.New(msg))
+	}
+	pid := cmd.Process.Pid
+	conn := NewConn(parentSock)
+	abort := func(err error) Result {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return setupFailure(err)
+	}
+	if err := conn.Send(Message{Type: MsgSetup, Setup: s.Setup}); err != nil {
+		return abort(fmt.Errorf("send setup to the sandbox: %w", err))
+	}
+	if err := WriteMaps(pid, s.Maps); err != nil {
+		return abort(fmt.Errorf("write id maps: %w", err))
+	}
+	if err := conn.Send(Message{Type: MsgMapsWritten}); err != nil {
+		return abort(fmt.Errorf("signal the sandbox: %w", err))
+	}
+	return s.supervise(cmd.Process, func() (*os.ProcessState, error) { return cmd.Process.Wait() }, conn, sigs)
+}
+
+// supervise relays signals, enforces the timeout and collects the outcome.
+func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, error), conn *Conn, sigs chan os.Signal) Result {
+	spec := s.Setup.Spec
+	msgs := make(chan inbound, 4)
+	go func() {
+		for {
+			m, fds, err := conn.Recv()
+			msgs <- inbound{m, fds, err}
+			if err != nil {
+				close(msgs)
+				return
+			}
+		}
+	}()
+	type waited struct {
+		st  *os.ProcessState
+		err error
+	}
+	done := make(chan waited, 1)
+	go func() {
+		st, err := wait()
+		done <- waited{st, err}
+	}()
+
+	var timeout, grace <-chan time.Time
+	if spec.Timeout > 0 {
+		t := time.NewTimer(spec.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var (
+		term     *terminal
+		exit     *Exit
+		failed   error
+		timedOut bool
+		st       waited
+	)
+	handle := func(in inbound) {
+		if in.err != nil {
+			return
+		}
+		switch in.m.Type {
+		case MsgTerminal:
+			if len(in.fds) == 1 && term == nil {
+				term = startTerminal(in.fds[0])
+			}
+		case MsgFailed:
+			failed = errors.New(in.m.Error)
+		case MsgExited:
+			exit = in.m.Exit
+		}
+	}
+loop:
+	for {
+		select {
+		case in, ok := <-msgs:
+			if !ok {
+				msgs = nil
+				continue
+			}
+			handle(in)
+		case sig := <-sigs:
+			if sig == syscall.SIGWINCH && term != nil {
+				term.resize()
+				continue
+			}
+			proc.Signal(sig)
+		case <-timeout:
+			timedOut = true
+			// SIGTERM to every process inside, SIGKILL to all after grace.
+			conn.Send(Message{Type: MsgSignalAll, Signal: int(syscall.SIGTERM)})
+			grace = time.After(spec.Grace)
+		case <-grace:
+			proc.Kill()
+		case st = <-done:
+			break loop
+		}
+	}
+	// PID 1 is gone: read what it said before it went.
+	for msgs != nil {
+		in, ok := <-msgs
+		if !ok {
+			break
+		}
+		handle(in)
+	}
+	if term != nil {
+		term.finish()
+	}
+	res := Result{MaxRSSKiB: -1}
+	if st.st != nil {
+		if ru, ok := st.st.SysUsage().(*syscall.Rusage); ok {
+			res.Rusage = ru
+		}
+	}
+	switch {
+	case timedOut:
+		res.Code, res.Cause = ExitTimeout, "timeout"
+		res.Err = fmt.Errorf("timed out after %s", spec.Timeout)
+		if exit != nil {
+			res.Signal = exit.Signal
+			res.MaxRSSKiB = exit.MaxRSSKiB
+		}
+	case failed != nil:
+		return setupFailure(failed)
+	case exit != nil:
+		res.Code, res.Signal, res.MaxRSSKiB = exit.Code, exit.Signal, exit.MaxRSSKiB
+		res.Cause = "exit"
+		if exit.Signal != 0 {
+			res.Cause = "signal"
+		}
+		if exit.ExecError != "" {
+			res.Err = errors.New(exit.ExecError)
+		}
+	default:
+		how := "unknown"
+		if st.st != nil {
+			how = st.st.String()
+		} else if st.err != nil {
+			how = st.err.Error()
+		}
+		return setupFailure(fmt.Errorf("the sandbox's init ended without a result (%s)", how))
+	}
+	return res
+}
+
+func setupFailure(err error) Result {
+	return Result{Code: ExitSetup, Cause: "setup-error", Err: err, MaxRSSKiB: -1}
+}

@@ -165,7 +165,10 @@ func (a *applier) overlay(op Op) error {
 		}
 		return nil
 	}
-	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr,volatile", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
+	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
+	if !a.plan.KeepUpper {
+		data += ",volatile"
+	}
 	return a.onDir(op.Target, mode, func(t string) error {
 		return mount("overlay", t, "overlay", 0, data)
 	})

@@ -56,7 +56,7 @@ const maxCopy = 16 << 20
 
 // Build computes the plan for one run.
 func Build(in Inputs) (*Plan, error) {
-	b := &builder{in: in, plan: &Plan{Driver: in.Driver, FuseOverlayfs: in.FuseOverlayfs}}
+	b := &builder{in: in, plan: &Plan{Driver: in.Driver, FuseOverlayfs: in.FuseOverlayfs, KeepUpper: in.Spec.Keep != ""}}
 	b.replaced = map[string]bool{}
 	for p := range replaced {
 		b.replaced[p] = true

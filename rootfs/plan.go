@@ -57,4 +57,8 @@ type Plan struct {
 	Driver string `json:"driver"`
 	// FuseOverlayfs is the host path of the fuse-overlayfs binary (DriverFuse).
 	FuseOverlayfs string `json:"fuse_overlayfs,omitempty"`
+	// KeepUpper is set when the upper layers outlive the run (--keep); they
+	// are otherwise mounted volatile: the kernel skips syncing the upper
+	// file system, which made each run's teardown wait on the disk.
+	KeepUpper bool `json:"keep_upper,omitempty"`
 }

@@ -39,7 +39,7 @@ type runCmd struct {
 	Grace    time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout."`
 	Report   string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE."`
 	Net      string        `enum:"none,slirp,host" default:"none" placeholder:"none|slirp|host" help:"none: loopback only (default). host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation. slirp: not available yet."`
-	Command  []string      `arg:"" passthrough:"" name:"command" help:"The command and its arguments, after --."`
+	Command  []string      `arg:"" passthrough:"partial" name:"command" help:"The command and its arguments, after --."`
 }
 
 func (r *runCmd) Help() string {

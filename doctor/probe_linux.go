@@ -85,6 +85,9 @@ func probeOverlay() error {
 // process may write gid_map.
 func probeCommand(ctx context.Context, kind string, uid, gid int) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "/proc/self/exe", ProbeArg, kind)
+	// Keep our argv[0]: a multi-call binary (and the test binary) picks
+	// its entry by it.
+	cmd.Args[0] = os.Args[0]
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:                 syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
 		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},

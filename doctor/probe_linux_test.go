@@ -13,7 +13,7 @@ import (
 
 func TestProbeCommand(t *testing.T) {
 	cmd := probeCommand(context.Background(), "overlay", 1000, 1001)
-	if cmd.Path != "/proc/self/exe" || !reflectEqual(cmd.Args, []string{"/proc/self/exe", "__probe", "overlay"}) {
+	if cmd.Path != "/proc/self/exe" || !reflectEqual(cmd.Args, []string{os.Args[0], "__probe", "overlay"}) {
 		t.Errorf("command %q %q", cmd.Path, cmd.Args)
 	}
 	a := cmd.SysProcAttr

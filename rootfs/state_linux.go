@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -79,8 +80,11 @@ func NewState(base, keep string) (StateDir, *os.File, error) {
 		}
 		dir = keep
 	} else {
+		// Made under a temporary name and renamed once locked, so a
+		// concurrent run's StaleRuns never sees a run directory without
+		// its lock held.
 		var err error
-		if dir, err = os.MkdirTemp(base, "run-"); err != nil {
+		if dir, err = os.MkdirTemp(base, "new-"); err != nil {
 			return "", nil, err
 		}
 	}
@@ -94,7 +98,7 @@ func NewState(base, keep string) (StateDir, *os.File, error) {
 	if err := os.Mkdir(s.VarTmp(), 0o700); err != nil {
 		return "", nil, err
 	}
-	if err := os.Chmod(s.VarTmp(), 0o1777); err != nil {
+	if err := os.Chmod(s.VarTmp(), 0o777|os.ModeSticky); err != nil {
 		return "", nil, err
 	}
 	lock, err := os.OpenFile(s.Lock(), os.O_CREATE|os.O_RDWR, 0o600)
@@ -104,6 +108,14 @@ func NewState(base, keep string) (StateDir, *os.File, error) {
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		lock.Close()
 		return "", nil, fmt.Errorf("lock %s: %w", s.Lock(), err)
+	}
+	if keep == "" {
+		run := filepath.Join(base, "run-"+strings.TrimPrefix(filepath.Base(dir), "new-"))
+		if err := os.Rename(dir, run); err != nil {
+			lock.Close()
+			return "", nil, err
+		}
+		s = StateDir(run)
 	}
 	return s, lock, nil
 }
@@ -145,6 +157,10 @@ func (s StateDir) MakeLayers(p *Plan) error {
 	return nil
 }
 
+// abandonedAfter is how old a half-made state directory ("new-") must be
+// before another run takes it for the remains of a killed one.
+const abandonedAfter = time.Hour
+
 // StaleRuns lists run directories under base whose run is gone (their lock
 // is free), left behind by a run that was killed.
 func StaleRuns(base string) []string {
@@ -154,15 +170,21 @@ func StaleRuns(base string) []string {
 	}
 	var stale []string
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), "run-") {
+		dir := filepath.Join(base, e.Name())
+		if !e.IsDir() {
 			continue
 		}
-		dir := filepath.Join(base, e.Name())
+		if strings.HasPrefix(e.Name(), "new-") {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > abandonedAfter {
+				stale = append(stale, dir)
+			}
+			continue
+		}
+		if !strings.HasPrefix(e.Name(), "run-") {
+			continue
+		}
 		f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR, 0)
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				stale = append(stale, dir) // died before it took the lock
-			}
 			continue
 		}
 		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {

@@ -2,9 +2,9 @@ package userns
 
 import (
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
-	"os/exec"
 	"syscall"
 
 	"github.com/sbx-sandbox/sbx/spec"

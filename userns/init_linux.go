@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -46,6 +47,10 @@ func InitMain() int {
 	// lost.
 	c := &child{ptyFD: -1, signal: make(chan os.Signal, 32)}
 	signal.Notify(c.signal, append([]os.Signal{syscall.SIGCHLD}, Forwarded...)...)
+	// Named for ps: an exec of /proc/self/exe would otherwise show "exe".
+	// main's goroutine is locked to the main thread, whose name is the
+	// process's.
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("sbx-init\x00")[0])), 0, 0, 0)
 	// Only the socket is meant to be open; nothing else may reach the
 	// command whatever the parent's caller left open.
 	unix.CloseRange(childSocketFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
@@ -137,6 +142,21 @@ func (c *child) openTerminal() error {
 	return c.conn.Send(Message{Type: MsgTerminal}, master)
 }
 
+// clearInheritable empties this thread's inheritable capability set (PID
+// 1's main thread, which starts the command).
+func clearInheritable() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	return nil
+}
+
 // lockDown is the last step before the command starts. PID 1 is made
 // undumpable so the command cannot read its memory or descriptors through
 // /proc/1, and no_new_privs keeps setuid binaries from gaining anything.
@@ -148,8 +168,18 @@ func (c *child) lockDown() error {
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL): %w", err)
 	}
+	// Raising them filled the inheritable set too; a root exec would carry
+	// every inheritable capability past the bounding set.
+	if err := clearInheritable(); err != nil {
+		return err
+	}
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_DUMPABLE): %w", err)
+	}
+	// Without CAP_SYS_PTRACE the command cannot reach the undumpable PID 1
+	// through /proc/1 (its descriptors, memory, exe).
+	if err := unix.Prctl(unix.PR_CAPBSET_DROP, unix.CAP_SYS_PTRACE, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE): %w", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)

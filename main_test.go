@@ -1,0 +1,295 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sbx-sandbox/sbx/rootfs"
+)
+
+// TestMain lets the scripts run the real sbx command: testscript puts this
+// test binary on the scripts' PATH under the name "sbx".
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"sbx": func() { os.Exit(sbxMain()) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testscripts/ as the caller.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams())
+}
+
+// unprivilegedUserEnv names the user that runs the scripts again when the
+// tests run as root: rootless is the product.
+const unprivilegedUserEnv = "SBX_TEST_USER"
+
+// TestScriptsUnprivileged runs the same scripts again as an unprivileged
+// user when the tests run as root. CI creates the user (.ci/run).
+func TestScriptsUnprivileged(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("already unprivileged: TestScripts runs the scripts as this user")
+	}
+	name := os.Getenv(unprivilegedUserEnv)
+	if name == "" {
+		name = "sbxtest"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		gap(t, fmt.Sprintf("no user %q to run the scripts unprivileged (create it as .ci/run does, or set %s)", name, unprivilegedUserEnv))
+		return
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+
+	// The user needs its own copy of the test binary and the scripts: the
+	// build cache and the checkout may be closed to it.
+	dir, err := os.MkdirTemp("", "sbx-unprivileged-")
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	must(t, os.Chmod(dir, 0o755))
+	exe, err := os.Executable()
+	must(t, err)
+	bin := filepath.Join(dir, "sbx.test")
+	must(t, copyFile(exe, bin, 0o755))
+	must(t, os.CopyFS(filepath.Join(dir, "testscripts"), os.DirFS("testscripts")))
+	tmp := filepath.Join(dir, "tmp")
+	must(t, os.Mkdir(tmp, 0o700))
+	must(t, filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	}))
+
+	args := []string{"-test.run=^TestScripts$", "-test.count=1"}
+	if testing.Verbose() {
+		args = append(args, "-test.v")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + u.HomeDir,
+		"USER=" + name,
+		"TMPDIR=" + tmp,
+		"CI=" + os.Getenv("CI"),
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	out, err := cmd.CombinedOutput()
+	t.Logf("scripts as %s (uid %d):\n%s", name, uid, out)
+	if err != nil {
+		t.Fatalf("scripts failed as unprivileged user %s: %v", name, err)
+	}
+}
+
+func scriptParams() testscript.Params {
+	return testscript.Params{
+		Dir:                 "testscripts",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup:               setupScript,
+		Condition:           scriptCondition,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfile": cmdWaitFile,
+			"noproc":   cmdNoProc,
+			"stale":    cmdStale,
+		},
+	}
+}
+
+// setupScript gives each script a home of its own (with secrets to hide)
+// and a fixture directory in the caller's real home, which the sandbox sees
+// copy-on-write (the script's $WORK is under /tmp, which is new inside).
+func setupScript(env *testscript.Env) error {
+	home := filepath.Join(env.WorkDir, "home")
+	env.Setenv("HOME", home)
+	env.Setenv("CALLER_UID", strconv.Itoa(os.Getuid()))
+	env.Setenv("CALLER_GID", strconv.Itoa(os.Getgid()))
+	env.Setenv("CI", os.Getenv("CI"))
+	real, err := realHome()
+	if err != nil {
+		return err
+	}
+	fixture, err := os.MkdirTemp(real, ".sbx-test-")
+	if err != nil {
+		return fmt.Errorf("fixture in %s: %w", real, err)
+	}
+	env.Defer(func() { os.RemoveAll(fixture) })
+	env.Setenv("FIXTURE", fixture)
+	return nil
+}
+
+// realHome is the caller's home from the password database, not $HOME.
+func realHome() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	return u.HomeDir, nil
+}
+
+// conditions are the named facts scripts test with [name]. ciRequired
+// says when a condition must hold under CI=true: a script that skips for
+// want of it would be a gap, so the condition is an error there instead.
+var conditions = map[string]struct {
+	desc       string
+	ok         func() bool
+	ciRequired func() bool
+}{
+	"root": {"the tests run as root", func() bool { return os.Getuid() == 0 }, never},
+	// Root has no subordinate range in CI; the scripts that need one are
+	// covered by the unprivileged run, where it is required.
+	"subuid": {"newuidmap and a subordinate id range for the caller exist", hasSubUIDs, func() bool { return os.Getuid() != 0 }},
+	"script": {"script(1) from util-linux, to run sbx on a terminal", func() bool { return has("script") }, always},
+	"ipcmk":  {"ipcmk(1) from util-linux", func() bool { return has("ipcmk") }, always},
+}
+
+func never() bool  { return false }
+func always() bool { return true }
+
+func scriptCondition(cond string) (bool, error) {
+	c, ok := conditions[cond]
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	holds := c.ok()
+	if !holds && os.Getenv("CI") == "true" && c.ciRequired() {
+		return false, fmt.Errorf("CI: condition [%s] (%s) does not hold; .ci/run must provide it", cond, c.desc)
+	}
+	return holds, nil
+}
+
+func has(bin string) bool {
+	_, err := exec.LookPath(bin)
+	return err == nil
+}
+
+func hasSubUIDs() bool {
+	if _, err := lookSystemPath("newuidmap"); err != nil {
+		return false
+	}
+	name := strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	_, ok := subRange("/etc/subuid", name, os.Getuid())
+	return ok
+}
+
+// cmdWaitFile waits up to 10 s for a file to exist: a sandboxed command
+// writes it into the workdir when it is ready.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	p := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(p); err == nil {
+			return
+		}
+	}
+	ts.Fatalf("%s did not appear within 10s", p)
+}
+
+// cmdNoProc checks, from the host, that no process whose command line
+// contains the pattern is left, waiting up to 5 s for the kernel to finish
+// killing them.
+func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: noproc PATTERN")
+	}
+	var found []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		found = processesMatching(args[0])
+		if len(found) == 0 {
+			return
+		}
+	}
+	ts.Fatalf("processes still alive: %s", strings.Join(found, "; "))
+}
+
+func processesMatching(pattern string) []string {
+	var found []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		cmdline := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(cmdline, pattern) {
+			found = append(found, e.Name()+": "+cmdline)
+		}
+	}
+	return found
+}
+
+// cmdStale records the state directories of runs that are gone ("stale
+// save FILE") and checks that they were removed ("stale gone FILE").
+func cmdStale(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: stale save|gone FILE")
+	}
+	base, err := rootfs.StateBase(os.Getuid(), os.Getenv("HOME"))
+	ts.Check(err)
+	file := ts.MkAbs(args[1])
+	switch args[0] {
+	case "save":
+		stale := rootfs.StaleRuns(base)
+		if len(stale) == 0 {
+			ts.Fatalf("no stale run directory in %s", base)
+		}
+		ts.Check(os.WriteFile(file, []byte(strings.Join(stale, "\n")+"\n"), 0o644))
+	case "gone":
+		f, err := os.Open(file)
+		ts.Check(err)
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if _, err := os.Stat(sc.Text()); err == nil {
+				ts.Fatalf("stale run directory %s is still there", sc.Text())
+			}
+		}
+	default:
+		ts.Fatalf("usage: stale save|gone FILE")
+	}
+}
+
+// gap reports a test that cannot run here. In CI a gap fails the run.
+func gap(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI: %s", why)
+	}
+	t.Skip(why)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, mode)
+}

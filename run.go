@@ -47,39 +47,46 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	}
 	maps := chooseIDMaps(s)
 	home := os.Getenv("HOME")
-
 	base, err := rootfs.StateBase(os.Getuid(), home)
 	if err != nil {
 		return failRecord(s, err)
 	}
-	for _, dir := range rootfs.StaleRuns(base) {
-		removeState(dir, maps)
-	}
-	state, lock, err := rootfs.NewState(base, s.Keep)
-	if err != nil {
-		return failRecord(s, err)
-	}
-	defer lock.Close()
-	keepState := false
-	defer func() {
-		if !keepState {
-			removeState(state.Path(), maps)
-		}
-	}()
 
-	plan, err := makePlan(s, state, base, home)
-	if err != nil {
-		return failRecord(s, err)
+	// The state directory and the plan are made while the child starts.
+	var (
+		state rootfs.StateDir
+		lock  *os.File
+		plan  *rootfs.Plan
+	)
+	prepare := func() (*userns.Setup, error) {
+		var err error
+		if state, lock, err = rootfs.NewState(base, s.Keep); err != nil {
+			return nil, err
+		}
+		if plan, err = makePlan(s, state, base, home); err != nil {
+			return nil, err
+		}
+		return &userns.Setup{Spec: s, Plan: plan, NewRoot: state.Root()}, nil
 	}
-	sb := &userns.Sandbox{
-		Setup:        &userns.Setup{Spec: s, Plan: plan, NewRoot: state.Root()},
-		Maps:         maps,
-		ExplainStart: explainStart,
-	}
+	sb := &userns.Sandbox{Spec: s, Prepare: prepare, Maps: maps, ExplainStart: explainStart}
 	res := sb.Run()
 	if res.Err != nil {
 		fmt.Fprintln(os.Stderr, "sbx:", res.Err)
 	}
+	keepState := false
+	defer func() {
+		if lock != nil {
+			lock.Close()
+		}
+		if state != "" && !keepState {
+			removeState(state.Path(), maps)
+		}
+		// Runs killed before they could clean up (kill -9) left their
+		// state behind; removed here, after the command, not before it.
+		for _, dir := range rootfs.StaleRuns(base) {
+			removeState(dir, maps)
+		}
+	}()
 
 	rec := report.Record{
 		ExitCode:   res.Code,
@@ -97,7 +104,7 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if res.MaxRSSKiB >= 0 {
 		rec.MemoryPeakBytes = report.Int64(res.MaxRSSKiB * 1024)
 	}
-	if s.Diff || s.Keep != "" {
+	if plan != nil && (s.Diff || s.Keep != "") {
 		rec.Changes = rootfs.Changes(plan.Layers)
 		if rec.Changes == nil {
 			rec.Changes = []rootfs.Change{}
@@ -106,8 +113,9 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if s.Diff {
 		printChanges(rec.Changes)
 	}
-	if s.Keep != "" && res.Cause != "setup-error" {
+	if s.Keep != "" && plan != nil && res.Cause != "setup-error" {
 		lock.Close()
+		lock = nil
 		if err := rootfs.FinishKeep(state, plan.Layers); err != nil {
 			fmt.Fprintln(os.Stderr, "sbx: --keep:", err)
 		} else {

@@ -9,12 +9,18 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/spec"
 )
 
 // Sandbox is one run, as the parent sees it.
 type Sandbox struct {
-	Setup *Setup
-	Maps  Maps
+	Spec *spec.Spec
+	// Prepare builds the child's Setup (state directory, mount plan). It
+	// runs while the child is being cloned and exec'd, which is most of a
+	// run's start-up time.
+	Prepare func() (*Setup, error)
+	Maps    Maps
 	// ExplainStart turns a failure to create the namespaces into one line
 	// with the reason and the fix (sbx doctor's checks).
 	ExplainStart func(error) string
@@ -49,7 +55,27 @@ func (s *Sandbox) Run() Result {
 }
 
 func (s *Sandbox) run() Result {
-	spec := s.Setup.Spec
+	type prepared struct {
+		setup *Setup
+		err   error
+	}
+	ready := make(chan prepared, 1)
+	go func() {
+		setup, err := s.Prepare()
+		ready <- prepared{setup, err}
+	}()
+	// Whatever happens below, Prepare has finished before Run returns: the
+	// caller cleans up what it made.
+	var prep *prepared
+	waitPrepared := func() prepared {
+		if prep == nil {
+			p := <-ready
+			prep = &p
+		}
+		return *prep
+	}
+	defer waitPrepared()
+
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return setupFailure(fmt.Errorf("socketpair: %w", err))
@@ -62,7 +88,7 @@ func (s *Sandbox) run() Result {
 	signal.Notify(sigs, Forwarded...)
 	defer signal.Stop(sigs)
 
-	cmd := InitCommand(spec, childSock, LastCap())
+	cmd := InitCommand(s.Spec, childSock, LastCap())
 	err = cmd.Start()
 	childSock.Close()
 	if err != nil {
@@ -79,21 +105,25 @@ func (s *Sandbox) run() Result {
 		cmd.Wait()
 		return setupFailure(err)
 	}
-	if err := conn.Send(Message{Type: MsgSetup, Setup: s.Setup}); err != nil {
-		return abort(fmt.Errorf("send setup to the sandbox: %w", err))
-	}
 	if err := WriteMaps(pid, s.Maps); err != nil {
 		return abort(fmt.Errorf("write id maps: %w", err))
 	}
 	if err := conn.Send(Message{Type: MsgMapsWritten}); err != nil {
 		return abort(fmt.Errorf("signal the sandbox: %w", err))
 	}
+	p := waitPrepared()
+	if p.err != nil {
+		return abort(p.err)
+	}
+	if err := conn.Send(Message{Type: MsgSetup, Setup: p.setup}); err != nil {
+		return abort(fmt.Errorf("send setup to the sandbox: %w", err))
+	}
 	return s.supervise(cmd.Process, func() (*os.ProcessState, error) { return cmd.Process.Wait() }, conn, sigs)
 }
 
 // supervise relays signals, enforces the timeout and collects the outcome.
 func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, error), conn *Conn, sigs chan os.Signal) Result {
-	spec := s.Setup.Spec
+	spec := s.Spec
 	msgs := make(chan inbound, 4)
 	go func() {
 		for {

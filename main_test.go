@@ -21,6 +21,10 @@ import (
 // TestMain lets the scripts run the real sbx command: testscript puts this
 // test binary on the scripts' PATH under the name "sbx".
 func TestMain(m *testing.M) {
+	// The sandbox's child, when a test in this binary starts one directly.
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "__") {
+		os.Exit(sbxMain())
+	}
 	testscript.Main(m, map[string]func(){
 		"sbx": func() { os.Exit(sbxMain()) },
 	})
@@ -73,7 +77,7 @@ func TestScriptsUnprivileged(t *testing.T) {
 		return os.Lchown(p, uid, gid)
 	}))
 
-	args := []string{"-test.run=^TestScripts$", "-test.count=1"}
+	args := []string{"-test.run=^(TestScripts|TestRun.*)$", "-test.count=1"}
 	if testing.Verbose() {
 		args = append(args, "-test.v")
 	}
@@ -102,9 +106,10 @@ func scriptParams() testscript.Params {
 		Setup:               setupScript,
 		Condition:           scriptCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfile": cmdWaitFile,
-			"noproc":   cmdNoProc,
-			"stale":    cmdStale,
+			"waitfile":  cmdWaitFile,
+			"noproc":    cmdNoProc,
+			"stale":     cmdStale,
+			"hostmount": cmdHostMount,
 		},
 	}
 }
@@ -268,6 +273,17 @@ func cmdStale(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("usage: stale save|gone FILE")
 	}
+}
+
+// cmdHostMount mounts a small tmpfs on the host (root only) and unmounts
+// it when the script ends, whatever happens.
+func cmdHostMount(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: hostmount DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(syscall.Mount("sbx-test", dir, "tmpfs", 0, "size=1m"))
+	ts.Defer(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
 }
 
 // gap reports a test that cannot run here. In CI a gap fails the run.

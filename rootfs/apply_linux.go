@@ -159,7 +159,17 @@ func (a *applier) overlay(op Op) error {
 		}
 		defer unix.Close(fd)
 		opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
-		out, err := exec.Command(a.plan.FuseOverlayfs, "-o", opts, procPath(fd)).CombinedOutput()
+		// The target travels as the helper's fd 3: /proc/self in it is
+		// its own descriptor table.
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		target := os.NewFile(uintptr(dup), op.Target)
+		defer target.Close()
+		cmd := exec.Command(a.plan.FuseOverlayfs, "-o", opts, "/proc/self/fd/3")
+		cmd.ExtraFiles = []*os.File{target}
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("fuse-overlayfs -o %s: %v: %s", opts, err, out)
 		}

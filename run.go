@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,7 +144,7 @@ func makePlan(s *spec.Spec, state rootfs.StateDir, base, home string) (*rootfs.P
 	if err != nil {
 		return nil, err
 	}
-	driver, fuse, err := overlayDriver(s)
+	driver, fuse, err := overlayDriver(s, base)
 	if err != nil {
 		return nil, err
 	}
@@ -171,36 +170,6 @@ func ensureGitHooksDir(workdir string) {
 	if fi, err := os.Lstat(git); err == nil && fi.IsDir() {
 		os.Mkdir(filepath.Join(git, "hooks"), 0o755)
 	}
-}
-
-// preferFuseOverlayfs makes the fallback the choice, so tests exercise it on
-// kernels that do not need it.
-var preferFuseOverlayfs = false
-
-// overlayDriver picks kernel overlayfs (unprivileged since Linux 5.11) or
-// fuse-overlayfs; with neither, copy-on-write is impossible and the run
-// stops rather than show the host read-write.
-func overlayDriver(s *spec.Spec) (string, string, error) {
-	if s.Rootfs == spec.RootfsRO {
-		return rootfs.DriverKernel, "", nil
-	}
-	if kernelAtLeast(5, 11) && !preferFuseOverlayfs {
-		return rootfs.DriverKernel, "", nil
-	}
-	if p, err := lookSystemPath("fuse-overlayfs"); err == nil && unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) == nil {
-		return rootfs.DriverFuse, p, nil
-	}
-	return "", "", errors.New("a copy-on-write host view needs overlayfs in a user namespace (Linux 5.11+) or fuse-overlayfs; fix: sudo apt install fuse-overlayfs && sudo chmod 0666 /dev/fuse, or run with --rootfs ro")
-}
-
-func kernelAtLeast(major, minor int) bool {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return false
-	}
-	var ma, mi int
-	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi)
-	return ma > major || ma == major && mi >= minor
 }
 
 // removeState removes a run's state directory; what the caller cannot

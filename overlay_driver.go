@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/doctor"
+	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/spec"
+)
+
+// preferFuseOverlayfs makes the fallback the choice, so tests exercise it on
+// hosts that do not need it.
+var preferFuseOverlayfs = false
+
+// driverCache remembers, per kernel, whether kernel overlayfs works in a
+// user namespace: finding out costs a probe process, too slow for every run.
+type driverCache struct {
+	Kernel      string `json:"kernel"`
+	KernelWorks bool   `json:"kernel_overlay_in_userns"`
+}
+
+// overlayDriver picks kernel overlayfs when it works in a user namespace
+// (Linux 5.11+, unless the distribution turned it off) or fuse-overlayfs;
+// with neither, copy-on-write is impossible and the run stops rather than
+// show the host read-write.
+func overlayDriver(s *spec.Spec, base string) (string, string, error) {
+	if s.Rootfs == spec.RootfsRO {
+		return rootfs.DriverKernel, "", nil
+	}
+	if !preferFuseOverlayfs && kernelOverlayWorks(base) {
+		return rootfs.DriverKernel, "", nil
+	}
+	if p, err := lookSystemPath("fuse-overlayfs"); err == nil && unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) == nil {
+		return rootfs.DriverFuse, p, nil
+	}
+	return "", "", errors.New("a copy-on-write host view needs overlayfs in a user namespace (Linux 5.11+) or fuse-overlayfs; fix: sudo apt install fuse-overlayfs && sudo chmod 0666 /dev/fuse, or run with --rootfs ro")
+}
+
+func kernelOverlayWorks(base string) bool {
+	release := kernelRelease()
+	path := filepath.Join(base, "overlay-driver.json")
+	var c driverCache
+	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &c) == nil && c.Kernel == release {
+		return c.KernelWorks
+	}
+	c = driverCache{Kernel: release, KernelWorks: kernelAtLeast(5, 11) && doctor.RunProbe("overlay") == nil}
+	if b, err := json.Marshal(c); err == nil {
+		tmp := path + ".tmp"
+		if os.WriteFile(tmp, b, 0o600) == nil {
+			os.Rename(tmp, path)
+		}
+	}
+	return c.KernelWorks
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func kernelAtLeast(major, minor int) bool {
+	var ma, mi int
+	fmt.Sscanf(kernelRelease(), "%d.%d", &ma, &mi)
+	return ma > major || ma == major && mi >= minor
+}

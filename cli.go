@@ -114,15 +114,23 @@ func runCLI(args []string) int {
 }
 
 // bareNetMeansSlirp rewrites a bare --net (one not followed by a value) to
-// --net=slirp, which kong cannot express. Only flags before "--" count.
+// --net=slirp, which kong cannot express. Only sbx's own flags count: the
+// scan stops at "--" and at the command (the first positional argument).
 func bareNetMeansSlirp(args []string) []string {
 	out := append([]string(nil), args...)
-	for i, a := range out {
-		if a == "--" {
-			break
-		}
-		if a == "--net" && (i+1 == len(out) || strings.HasPrefix(out[i+1], "-")) {
+	valueless := map[string]bool{"--diff": true, "--help": true, "-h": true}
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		switch {
+		case a == "--":
+			return out
+		case i == 0 && a == "run":
+		case a == "--net" && (i+1 == len(out) || strings.HasPrefix(out[i+1], "-")):
 			out[i] = "--net=slirp"
+		case !strings.HasPrefix(a, "-"):
+			return out // the command starts here
+		case !valueless[a] && !strings.Contains(a, "="):
+			i++ // skip the flag's value
 		}
 	}
 	return out

@@ -186,9 +186,9 @@ func TestKernel(t *testing.T) {
 	}{
 		{"6.18.44-fc-v782", OK},
 		{"5.12.0", OK},
-		{"5.11.0-46-generic", Warn},
-		{"5.10.0-28-amd64", Warn},
-		{"4.18.0-513.el8.x86_64", Warn},
+		{"5.11.0-46-generic", Fail},
+		{"5.10.0-28-amd64", Fail},
+		{"4.18.0-513.el8.x86_64", Fail},
 		{"4.4.0-210-generic", Fail},
 		{"3.10.0", Fail},
 		{"garbage", Warn},

@@ -196,12 +196,10 @@ func (c *checker) kernel() Check {
 		ck.Status = OK
 		ck.Detail = fmt.Sprintf("%s (mount_setattr, unprivileged overlayfs)", c.h.KernelRelease)
 		return ck
-	case k.atLeast(5, 11):
-		ck.Status = Warn
-		ck.Detail = fmt.Sprintf("%s: no mount_setattr, read-only binds are not recursive", c.h.KernelRelease)
 	case k.atLeast(4, 18):
-		ck.Status = Warn
-		ck.Detail = fmt.Sprintf("%s: no unprivileged overlayfs (fuse-overlayfs needed), no mount_setattr", c.h.KernelRelease)
+		// sbx makes mounts read-only with mount_setattr, recursively.
+		ck.Status = Fail
+		ck.Detail = fmt.Sprintf("%s: no mount_setattr (Linux 5.12), which sbx needs for read-only mounts", c.h.KernelRelease)
 	default:
 		ck.Status = Fail
 		ck.Detail = fmt.Sprintf("%s is older than 4.18: no FUSE or overlayfs in a user namespace", c.h.KernelRelease)

@@ -172,7 +172,10 @@ func (b *builder) splitDir(dir string, entries []fs.DirEntry) error {
 	if dir != "/" {
 		mode := uint32(0o755)
 		if fi, err := b.in.Host.Lstat(dir); err == nil {
-			mode = uint32(fi.Mode().Perm() | fi.Mode()&fs.ModeSticky)
+			mode = uint32(fi.Mode().Perm())
+			if fi.Mode()&fs.ModeSticky != 0 {
+				mode |= 0o1000 // the raw bit mkdirat wants, not Go's flag
+			}
 		}
 		b.add(Op{Kind: OpMkdir, Target: dir, Mode: mode})
 	}

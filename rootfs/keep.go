@@ -15,18 +15,28 @@ func FinishKeep(s StateDir, layers []Layer) error {
 			return err
 		}
 	}
+	// Out of the way first: a host directory named /upper would land on
+	// DIR/upper itself.
+	layersDir, err := os.MkdirTemp(s.Path(), ".layers-")
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Dir(s.Upper("0")), filepath.Join(layersDir, "upper")); err != nil {
+		return err
+	}
 	for _, l := range layers {
-		if entries, err := os.ReadDir(l.Upper); err == nil && len(entries) == 0 {
-			os.Remove(l.Upper)
+		upper := filepath.Join(layersDir, "upper", filepath.Base(l.Upper))
+		if entries, err := os.ReadDir(upper); err == nil && len(entries) == 0 {
+			os.Remove(upper)
 			continue
 		}
 		dst := filepath.Join(s.Path(), strings.TrimPrefix(l.Target, "/"))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		if err := os.Rename(l.Upper, dst); err != nil {
+		if err := os.Rename(upper, dst); err != nil {
 			return err
 		}
 	}
-	return os.Remove(filepath.Dir(s.Upper("0")))
+	return RemoveTree(layersDir)
 }

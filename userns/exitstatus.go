@@ -1,6 +1,9 @@
 package userns
 
-import "syscall"
+import (
+	"errors"
+	"syscall"
+)
 
 // Exit statuses of sbx, as documented in the README.
 const (
@@ -25,7 +28,7 @@ func StatusFromWait(ws syscall.WaitStatus) (code int, signal int) {
 // ExecFailureStatus maps the error from starting the command: 127 when no
 // such file exists, 126 when it exists but cannot be executed.
 func ExecFailureStatus(err error) int {
-	if err == syscall.ENOENT {
+	if errors.Is(err, syscall.ENOENT) {
 		return ExitNotFound
 	}
 	return ExitNotExecutable

@@ -1,0 +1,106 @@
+package rootfs
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// layerDirs makes a lower and an upper directory beside each other, with
+// the given entries ("/" suffix: directory; else a file).
+func layerDirs(t *testing.T, lower, upper []string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	l, u := filepath.Join(dir, "lower"), filepath.Join(dir, "upper")
+	for root, entries := range map[string][]string{l: lower, u: upper} {
+		must(t, os.Mkdir(root, 0o755))
+		for _, e := range entries {
+			p := filepath.Join(root, e)
+			if e[len(e)-1] == '/' {
+				must(t, os.MkdirAll(p, 0o755))
+				continue
+			}
+			must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			must(t, os.WriteFile(p, []byte(root), 0o644))
+		}
+	}
+	return l, u
+}
+
+func TestChanges(t *testing.T) {
+	lower, upper := layerDirs(t,
+		[]string{"mod.txt", "gone", "sub/keep.txt", "opq/old.txt", "deep/a/b/"},
+		[]string{
+			"new.txt", "mod.txt", ".wh.gone", "newdir/inner/f", "sub/added.txt",
+			"opq/.wh..wh..opq", "opq/fresh.txt", "deep/a/b/", "sub/.wh.keep.txt",
+		})
+	got := Changes([]Layer{{Target: "/etc", Lower: lower, Upper: upper}})
+	want := []Change{
+		{Path: "/etc/gone", Kind: "deleted"},
+		{Path: "/etc/mod.txt", Kind: "modified"},
+		{Path: "/etc/new.txt", Kind: "added"},
+		{Path: "/etc/newdir", Kind: "added"},
+		{Path: "/etc/newdir/inner", Kind: "added"},
+		{Path: "/etc/newdir/inner/f", Kind: "added"},
+		{Path: "/etc/opq", Kind: "modified"},
+		{Path: "/etc/opq/fresh.txt", Kind: "added"},
+		{Path: "/etc/sub/added.txt", Kind: "added"},
+		{Path: "/etc/sub/keep.txt", Kind: "deleted"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestChangesSortedAcrossLayers(t *testing.T) {
+	l1, u1 := layerDirs(t, nil, []string{"z", "b"})
+	l2, u2 := layerDirs(t, nil, []string{"m"})
+	l3, u3 := layerDirs(t, nil, nil) // an empty upper: nothing changed
+	got := Changes([]Layer{
+		{Target: "/usr", Lower: l1, Upper: u1},
+		{Target: "/etc", Lower: l2, Upper: u2},
+		{Target: "/opt", Lower: l3, Upper: u3},
+	})
+	want := []Change{
+		{Path: "/etc/m", Kind: "added"},
+		{Path: "/usr/b", Kind: "added"},
+		{Path: "/usr/z", Kind: "added"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes:\n got %+v\nwant %+v", got, want)
+	}
+	if got := Changes(nil); got != nil {
+		t.Errorf("Changes(nil) = %+v, want nil", got)
+	}
+}
+
+func TestChangesCharDeviceWhiteout(t *testing.T) {
+	lower, upper := layerDirs(t, []string{"gone", "dir/x"}, []string{"dir/"})
+	if err := unix.Mknod(filepath.Join(upper, "gone"), unix.S_IFCHR|0o000, 0); err != nil {
+		t.Skipf("mknod a 0/0 whiteout needs privilege (%v); covered by testscripts/run_cow_etc.txtar", err)
+	}
+	must(t, unix.Mknod(filepath.Join(upper, "dir", "x"), unix.S_IFCHR|0o000, 0))
+	got := Changes([]Layer{{Target: "/var", Lower: lower, Upper: upper}})
+	want := []Change{
+		{Path: "/var/dir/x", Kind: "deleted"},
+		{Path: "/var/gone", Kind: "deleted"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestChangesOpaqueXattr(t *testing.T) {
+	lower, upper := layerDirs(t, []string{"d/old"}, []string{"d/"})
+	if err := unix.Lsetxattr(filepath.Join(upper, "d"), "user.overlay.opaque", []byte("y"), 0); err != nil {
+		t.Skipf("user xattrs unsupported here: %v", err)
+	}
+	got := Changes([]Layer{{Target: "/srv", Lower: lower, Upper: upper}})
+	want := []Change{{Path: "/srv/d", Kind: "modified"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes:\n got %+v\nwant %+v", got, want)
+	}
+}

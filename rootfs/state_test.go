@@ -1,0 +1,272 @@
+package rootfs
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func TestNewState(t *testing.T) {
+	base := t.TempDir()
+	s, lock, err := NewState(base, "")
+	must(t, err)
+	defer lock.Close()
+	if filepath.Dir(s.Path()) != base || !strings.HasPrefix(filepath.Base(s.Path()), "run-") {
+		t.Errorf("state dir %s, want run-* directly under %s", s, base)
+	}
+	if got := names(t, base); !reflect.DeepEqual(got, []string{filepath.Base(s.Path())}) {
+		t.Errorf("base holds %v, want only the run directory (no new-*)", got)
+	}
+	if got, want := names(t, s.Path()), []string{"files", "lock", "root", "upper", "var-tmp", "work"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("state holds %v, want %v", got, want)
+	}
+	for _, d := range []string{s.Root(), filepath.Dir(s.Upper("0")), filepath.Dir(s.Work("0")), filepath.Dir(s.Hosts())} {
+		fi, err := os.Lstat(d)
+		must(t, err)
+		if !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %v, want a 0700 directory", d, fi.Mode())
+		}
+	}
+	fi, err := os.Lstat(s.VarTmp())
+	must(t, err)
+	if fi.Mode()&os.ModeSticky == 0 || fi.Mode().Perm() != 0o777 {
+		t.Errorf("var-tmp mode %v, want drwxrwxrwt", fi.Mode())
+	}
+	// The returned file is the lock, and it is held.
+	var held, onDisk syscall.Stat_t
+	must(t, syscall.Fstat(int(lock.Fd()), &held))
+	must(t, syscall.Stat(s.Lock(), &onDisk))
+	if held.Ino != onDisk.Ino || held.Dev != onDisk.Dev {
+		t.Errorf("returned file is not %s", s.Lock())
+	}
+	other, err := os.OpenFile(s.Lock(), os.O_RDWR, 0)
+	must(t, err)
+	defer other.Close()
+	if err := unix.Flock(int(other.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != unix.EWOULDBLOCK {
+		t.Errorf("flock of a running state's lock: %v, want EWOULDBLOCK", err)
+	}
+}
+
+func TestNewStateKeep(t *testing.T) {
+	base := t.TempDir()
+	fresh := filepath.Join(base, "keep-new")
+	s, lock, err := NewState(base, fresh)
+	must(t, err)
+	lock.Close()
+	if s.Path() != fresh {
+		t.Errorf("--keep into a new directory: state %s, want %s", s, fresh)
+	}
+	empty := filepath.Join(base, "keep-empty")
+	must(t, os.Mkdir(empty, 0o755))
+	s, lock, err = NewState(base, empty)
+	must(t, err)
+	lock.Close()
+	if s.Path() != empty {
+		t.Errorf("--keep into an empty directory: state %s, want %s", s, empty)
+	}
+	full := filepath.Join(base, "keep-full")
+	must(t, os.Mkdir(full, 0o755))
+	must(t, os.WriteFile(filepath.Join(full, "x"), nil, 0o644))
+	if _, _, err := NewState(base, full); err == nil || !strings.Contains(err.Error(), "must be a new or empty directory") {
+		t.Errorf("--keep into a non-empty directory: err = %v", err)
+	}
+	if got := names(t, full); !reflect.DeepEqual(got, []string{"x"}) {
+		t.Errorf("non-empty --keep directory changed: %v", got)
+	}
+}
+
+func TestStaleRuns(t *testing.T) {
+	base := t.TempDir()
+	held, heldLock, err := NewState(base, "")
+	must(t, err)
+	defer heldLock.Close()
+	freed, freedLock, err := NewState(base, "")
+	must(t, err)
+	freedLock.Close()
+	young := filepath.Join(base, "new-young")
+	old := filepath.Join(base, "new-old")
+	must(t, os.Mkdir(young, 0o700))
+	must(t, os.Mkdir(old, 0o700))
+	two := time.Now().Add(-2 * time.Hour)
+	must(t, os.Chtimes(old, two, two))
+	must(t, os.Mkdir(filepath.Join(base, "run-nolock"), 0o700)) // no lock file: not ours to judge
+	must(t, os.Mkdir(filepath.Join(base, "other"), 0o700))
+	must(t, os.WriteFile(filepath.Join(base, "run-file"), nil, 0o600))
+
+	got := StaleRuns(base)
+	sort.Strings(got)
+	want := []string{old, freed.Path()}
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("StaleRuns:\n got %v\nwant %v (held: %s)", got, want, held)
+	}
+	// Checking must not take the lock away from the run that holds it.
+	heldLock.Close()
+	got = StaleRuns(base)
+	if !contains(got, held.Path()) {
+		t.Errorf("after its lock was released, %s is not stale: %v", held, got)
+	}
+	if StaleRuns(filepath.Join(base, "missing")) != nil {
+		t.Error("StaleRuns of a missing base is not nil")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestWriteFiles(t *testing.T) {
+	s, lock, err := NewState(t.TempDir(), "")
+	must(t, err)
+	defer lock.Close()
+	must(t, s.WriteFiles("box1"))
+	for path, want := range map[string]string{
+		s.Hosts():    "127.0.0.1\tlocalhost box1\n::1\tlocalhost ip6-localhost ip6-loopback box1\n",
+		s.Hostname(): "box1\n",
+		s.Empty():    "",
+	} {
+		b, err := os.ReadFile(path)
+		must(t, err)
+		if string(b) != want {
+			t.Errorf("%s = %q, want %q", path, b, want)
+		}
+	}
+	fi, err := os.Stat(s.Empty())
+	must(t, err)
+	if fi.Mode() != 0o444 {
+		t.Errorf("empty file mode %v, want -r--r--r--", fi.Mode())
+	}
+}
+
+func TestMakeLayers(t *testing.T) {
+	s, lock, err := NewState(t.TempDir(), "")
+	must(t, err)
+	defer lock.Close()
+	src := t.TempDir()
+	must(t, os.Chmod(src, 0o751))
+	p := &Plan{Ops: []Op{
+		{Kind: OpOverlay, Source: src, Target: "/x", Upper: s.Upper("0"), Work: s.Work("0")},
+		{Kind: OpBind, Source: src, Target: "/y"},
+	}}
+	must(t, s.MakeLayers(p))
+	fi, err := os.Stat(s.Upper("0"))
+	must(t, err)
+	if fi.Mode().Perm() != 0o751 {
+		t.Errorf("upper mode %v, want the lower's 0751", fi.Mode())
+	}
+	if _, err := os.Stat(s.Work("0")); err != nil {
+		t.Error(err)
+	}
+	if got := names(t, filepath.Dir(s.Upper("0"))); !reflect.DeepEqual(got, []string{"0"}) {
+		t.Errorf("upper holds %v, want [0]", got)
+	}
+}
+
+func TestStateBase(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	dir, err := StateBase(os.Getuid(), t.TempDir())
+	must(t, err)
+	if want := "/var/tmp/sbx-" + strconv.Itoa(os.Getuid()); dir != want && dir != filepath.Join(cache, "sbx") {
+		t.Errorf("StateBase = %s, want %s or %s", dir, want, filepath.Join(cache, "sbx"))
+	}
+	fi, err := os.Lstat(dir)
+	must(t, err)
+	st := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || fi.Mode().Perm() != 0o700 || int(st.Uid) != os.Getuid() {
+		t.Errorf("StateBase = %s: mode %v uid %d; want a 0700 directory owned by %d", dir, fi.Mode(), st.Uid, os.Getuid())
+	}
+}
+
+func TestRemoveTree(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tree")
+	must(t, os.MkdirAll(filepath.Join(dir, "work", "work", "x"), 0o755))
+	must(t, os.Chmod(filepath.Join(dir, "work", "work"), 0))
+	must(t, RemoveTree(dir))
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("after RemoveTree: %v", err)
+	}
+}
+
+func TestFinishKeep(t *testing.T) {
+	keep := filepath.Join(t.TempDir(), "keep")
+	s, lock, err := NewState(t.TempDir(), keep)
+	must(t, err)
+	defer lock.Close()
+	must(t, s.WriteFiles("sbx"))
+	layers := []Layer{
+		{Target: "/etc", Lower: "/etc", Upper: s.Upper("0")},             // nothing changed
+		{Target: "/usr/local", Lower: "/usr/local", Upper: s.Upper("1")}, // nested target
+		{Target: "/root", Lower: "/root", Upper: s.Upper("2")},           // same name as the state's root/
+	}
+	p := &Plan{}
+	for i, l := range layers {
+		n := strconv.Itoa(i)
+		p.Ops = append(p.Ops, Op{Kind: OpOverlay, Source: t.TempDir(), Target: l.Target, Upper: s.Upper(n), Work: s.Work(n)})
+	}
+	must(t, s.MakeLayers(p))
+	must(t, os.MkdirAll(filepath.Join(s.Upper("1"), "bin"), 0o755))
+	must(t, os.WriteFile(filepath.Join(s.Upper("1"), "bin", "tool"), []byte("new"), 0o755))
+	must(t, os.WriteFile(filepath.Join(s.Upper("2"), ".bashrc"), []byte("rc"), 0o644))
+	must(t, os.MkdirAll(filepath.Join(s.Work("1"), "work"), 0))
+
+	must(t, FinishKeep(s, layers))
+	if got, want := names(t, keep), []string{"root", "usr"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("--keep dir holds %v, want %v", got, want)
+	}
+	for path, want := range map[string]string{
+		filepath.Join(keep, "usr", "local", "bin", "tool"): "new",
+		filepath.Join(keep, "root", ".bashrc"):             "rc",
+	} {
+		if b, err := os.ReadFile(path); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", path, b, err, want)
+		}
+	}
+	if got := names(t, filepath.Join(keep, "root")); !reflect.DeepEqual(got, []string{".bashrc"}) {
+		t.Errorf("keep/root holds %v, want the layer only", got)
+	}
+}
+
+func TestFinishKeepTargetNamedUpper(t *testing.T) {
+	keep := filepath.Join(t.TempDir(), "keep")
+	s, lock, err := NewState(t.TempDir(), keep)
+	must(t, err)
+	defer lock.Close()
+	must(t, os.Mkdir(s.Upper("0"), 0o755))
+	must(t, os.WriteFile(filepath.Join(s.Upper("0"), "f"), []byte("x"), 0o644))
+	must(t, FinishKeep(s, []Layer{{Target: "/upper", Lower: "/upper", Upper: s.Upper("0")}}))
+	if b, err := os.ReadFile(filepath.Join(keep, "upper", "f")); err != nil || string(b) != "x" {
+		t.Errorf("DIR/upper/f = %q, %v; want x", b, err)
+	}
+}

@@ -1,0 +1,157 @@
+package spec
+
+import (
+	"reflect"
+	"testing"
+)
+
+var callerEnv = []string{
+	"PATH=/usr/bin:/bin",
+	"HOME=/home/u",
+	"USER=u",
+	"LOGNAME=u",
+	"SHELL=/bin/bash",
+	"TERM=xterm",
+	"LANG=C.UTF-8",
+	"LC_ALL=C",
+	"LC_TIME=en_GB",
+	"TZ=UTC",
+	"TMPDIR=/tmp",
+	"CI=true",
+	"EDITOR=vi",
+	"GOPATH=/home/u/go",
+	"GITHUB_TOKEN=ghp_x",
+	"AWS_ACCESS_KEY_ID=AKIA",
+	"MY_SECRET=s",
+	"DB_PASSWORD=p",
+	"API_KEY=k",
+	"SSH_AUTH_SOCK=/run/agent",
+	"ACTIONS_RUNTIME_TOKEN=t",
+	"LC_TOKEN=x", // allowlisted family, but looks secret
+	"NOEQUALS",
+}
+
+func TestFilterEnvAllowlist(t *testing.T) {
+	got, err := FilterEnv(callerEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"CI=true",
+		"HOME=/home/u",
+		"LANG=C.UTF-8",
+		"LC_ALL=C",
+		"LC_TIME=en_GB",
+		"LOGNAME=u",
+		"PATH=/usr/bin:/bin",
+		"SHELL=/bin/bash",
+		"TERM=xterm",
+		"TMPDIR=/tmp",
+		"TZ=UTC",
+		"USER=u",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FilterEnv:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestFilterEnvRequests(t *testing.T) {
+	tests := []struct {
+		name     string
+		caller   []string
+		requests []string
+		want     []string
+	}{
+		{"named secret passes", callerEnv, []string{"GITHUB_TOKEN", "SSH_AUTH_SOCK"}, nil},
+		{"set value", []string{"PATH=/bin"}, []string{"API_URL=http://x"}, []string{"API_URL=http://x", "PATH=/bin"}},
+		{"empty value", []string{"PATH=/bin"}, []string{"EMPTY="}, []string{"EMPTY=", "PATH=/bin"}},
+		{"value with equals", []string{"PATH=/bin"}, []string{"K=a=b"}, []string{"K=a=b", "PATH=/bin"}},
+		{"later set wins", []string{"PATH=/bin"}, []string{"K=1", "K=2"}, []string{"K=2", "PATH=/bin"}},
+		{"later pass wins", []string{"PATH=/bin", "K=caller"}, []string{"K=1", "K"}, []string{"K=caller", "PATH=/bin"}},
+		{"set overrides pass", []string{"PATH=/bin", "K=caller"}, []string{"K", "K=2"}, []string{"K=2", "PATH=/bin"}},
+		{"override allowlisted", []string{"PATH=/bin", "TERM=xterm"}, []string{"TERM=dumb"}, []string{"PATH=/bin", "TERM=dumb"}},
+		{"pass missing is absent", []string{"PATH=/bin"}, []string{"NOPE"}, []string{"PATH=/bin"}},
+		{"missing PATH gets default", []string{"HOME=/h"}, nil, []string{"HOME=/h", "PATH=" + defaultPath}},
+		{"set PATH", nil, []string{"PATH=/opt/bin"}, []string{"PATH=/opt/bin"}},
+		{"empty caller", nil, nil, []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := FilterEnv(tt.caller, tt.requests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.want
+			if want == nil { // the allowlist plus the two named secrets
+				want = []string{
+					"CI=true", "GITHUB_TOKEN=ghp_x", "HOME=/home/u", "LANG=C.UTF-8", "LC_ALL=C",
+					"LC_TIME=en_GB", "LOGNAME=u", "PATH=/usr/bin:/bin", "SHELL=/bin/bash",
+					"SSH_AUTH_SOCK=/run/agent", "TERM=xterm", "TMPDIR=/tmp", "TZ=UTC", "USER=u",
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("FilterEnv(%q):\n got %q\nwant %q", tt.requests, got, want)
+			}
+		})
+	}
+}
+
+func TestFilterEnvInvalidRequest(t *testing.T) {
+	for _, req := range []string{"=x", "", "=", "A\x00B=1"} {
+		if got, err := FilterEnv(callerEnv, []string{"PATH", req}); err == nil {
+			t.Errorf("FilterEnv request %q: got %q, want an error", req, got)
+		}
+	}
+}
+
+func TestLooksSecret(t *testing.T) {
+	secret := []string{
+		"GITHUB_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_REGION", "MY_SECRET", "DB_PASSWORD",
+		"API_KEY", "api_key", "SSH_AUTH_SOCK", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
+		"GH_PAT", "NPM_CONFIG__AUTH", "DOCKER_CONFIG", "VAULT_ADDR", "CI_JOB_JWT", "RUNNER_TEMP",
+		"GOOGLE_APPLICATION_CREDENTIALS", "MY_PRIVATE", "SMTP_PASSWD", "STRIPE_APIKEY", "DEPLOY_KEYS",
+		"GPG_TTY", "AZURE_CLIENT_ID", "OAUTH_CLIENT", "CREDENTIALS_FILE",
+	}
+	plain := []string{
+		"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LC_ALL", "TZ", "TMPDIR", "CI",
+		"EDITOR", "GOPATH", "KEYBOARD", "MONKEY", "HOSTNAME", "PATHEXT",
+	}
+	for _, n := range secret {
+		if !LooksSecret(n) {
+			t.Errorf("LooksSecret(%q) = false, want true", n)
+		}
+	}
+	for _, n := range plain {
+		if LooksSecret(n) {
+			t.Errorf("LooksSecret(%q) = true, want false", n)
+		}
+	}
+}
+
+func TestBuildFiltersEnv(t *testing.T) {
+	s, err := Build(Options{Command: []string{"true"}, Env: []string{"API_KEY", "X=1"}},
+		Caller{Cwd: "/w", Env: []string{"API_KEY=k", "GITHUB_TOKEN=t", "HOME=/h"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"API_KEY=k", "HOME=/h", "PATH=" + defaultPath, "X=1"}
+	if !reflect.DeepEqual(s.Env, want) {
+		t.Errorf("Spec.Env = %q, want %q", s.Env, want)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	env := []string{"A=1", "B=", "C=x=y"}
+	tests := []struct {
+		name, want string
+		ok         bool
+	}{
+		{"A", "1", true}, {"B", "", true}, {"C", "x=y", true}, {"D", "", false}, {"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := Lookup(env, tt.name)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Lookup(%q) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package spec
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var testCaller = Caller{Cwd: "/home/u/proj", Env: []string{"PATH=/bin", "HOME=/home/u"}}
+
+func TestBuildDefaults(t *testing.T) {
+	s, err := Build(Options{Command: []string{"make", "test"}, Grace: 10 * time.Second, Timeout: time.Minute}, testCaller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Spec{
+		Command:  []string{"make", "test"},
+		Hostname: "sbx",
+		Workdir:  "/home/u/proj",
+		Env:      []string{"HOME=/home/u", "PATH=/bin"},
+		Rootfs:   RootfsCOW,
+		MapUsers: MapAuto,
+		Net:      NetNone,
+		Timeout:  time.Minute,
+		Grace:    10 * time.Second,
+	}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("Build defaults:\n got %+v\nwant %+v", s, want)
+	}
+}
+
+func TestBuildExplicitValues(t *testing.T) {
+	o := Options{
+		Command: []string{"true"}, Hostname: "box-1.example", Rootfs: "ro",
+		MapUsers: "none", Net: "host", UID: 1000, GID: 100, Diff: true,
+	}
+	s, err := Build(o, Caller{Cwd: "/home/u/proj/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Hostname != "box-1.example" || s.Rootfs != RootfsRO || s.MapUsers != MapNone ||
+		s.Net != NetHost || s.UID != 1000 || s.GID != 100 || !s.Diff {
+		t.Errorf("Build kept the wrong values: %+v", s)
+	}
+	if s.Workdir != "/home/u/proj" {
+		t.Errorf("Workdir = %q, want the cleaned cwd /home/u/proj", s.Workdir)
+	}
+}
+
+func TestBuildResolvesRelativePaths(t *testing.T) {
+	o := Options{
+		Command: []string{"true"},
+		Workdir: "sub/../src",
+		Keep:    "../keep",
+		Report:  "out/run.json",
+		Mounts: []Mount{
+			{Kind: MountBind, Source: "data", Target: "mnt/data"},
+			{Kind: MountROBind, Source: "/abs/src", Target: "/abs/dst/"},
+			{Kind: MountTmpfs, Target: "/scratch"},
+			{Kind: MountHide, Target: "/home/u/.ssh"},
+		},
+	}
+	s, err := Build(o, testCaller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][2]string{
+		"workdir": {s.Workdir, "/home/u/proj/src"},
+		"keep":    {s.Keep, "/home/u/keep"},
+		"report":  {s.Report, "/home/u/proj/out/run.json"},
+	} {
+		if got[0] != got[1] {
+			t.Errorf("%s = %q, want %q", name, got[0], got[1])
+		}
+	}
+	want := []Mount{
+		{Kind: MountBind, Source: "/home/u/proj/data", Target: "/home/u/proj/mnt/data"},
+		{Kind: MountROBind, Source: "/abs/src", Target: "/abs/dst"},
+		{Kind: MountTmpfs, Target: "/scratch"},
+		{Kind: MountHide, Target: "/home/u/.ssh"},
+	}
+	if !reflect.DeepEqual(s.Mounts, want) {
+		t.Errorf("Mounts:\n got %+v\nwant %+v", s.Mounts, want)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	cmd := []string{"true"}
+	tests := []struct {
+		name   string
+		o      Options
+		cwd    string
+		errHas string
+	}{
+		{"no command", Options{}, "", "no command"},
+		{"workdir root", Options{Command: cmd, Workdir: "/"}, "", "--workdir /"},
+		{"cwd is root", Options{Command: cmd}, "/", "--workdir /"},
+		{"workdir proc fd", Options{Command: cmd, Workdir: "/proc/self/fd/3"}, "", "under /proc"},
+		{"workdir proc", Options{Command: cmd, Workdir: "/proc"}, "", "under /proc"},
+		{"workdir proc via dotdot", Options{Command: cmd, Workdir: "../../../proc/1/cwd"}, "", "under /proc"},
+		{"hostname underscore", Options{Command: cmd, Hostname: "a_b"}, "", "--hostname"},
+		{"hostname space", Options{Command: cmd, Hostname: "a b"}, "", "--hostname"},
+		{"hostname slash", Options{Command: cmd, Hostname: "a/b"}, "", "--hostname"},
+		{"hostname 65 bytes", Options{Command: cmd, Hostname: strings.Repeat("a", 65)}, "", "longer than 64"},
+		{"uid too big", Options{Command: cmd, UID: 70000}, "", "--uid 70000"},
+		{"uid negative", Options{Command: cmd, UID: -1}, "", "between 0 and 65535"},
+		{"gid too big", Options{Command: cmd, GID: 65536}, "", "between 0 and 65535"},
+		{"negative timeout", Options{Command: cmd, Timeout: -time.Second}, "", "must not be negative"},
+		{"negative grace", Options{Command: cmd, Grace: -time.Second}, "", "must not be negative"},
+		{"unknown net", Options{Command: cmd, Net: "bridge"}, "", `--net "bridge"`},
+		{"unknown rootfs", Options{Command: cmd, Rootfs: "rw"}, "", `--rootfs "rw"`},
+		{"unknown map-users", Options{Command: cmd, MapUsers: "all"}, "", `--map-users "all"`},
+		{"tmpfs relative", Options{Command: cmd, Mounts: []Mount{{Kind: MountTmpfs, Target: "tmp"}}}, "", "must be absolute"},
+		{"hide relative", Options{Command: cmd, Mounts: []Mount{{Kind: MountHide, Target: ".ssh"}}}, "", "must be absolute"},
+		{"bind over root", Options{Command: cmd, Mounts: []Mount{{Kind: MountBind, Source: "/x", Target: "/"}}}, "", "cannot mount over /"},
+		{"tmpfs over root", Options{Command: cmd, Mounts: []Mount{{Kind: MountTmpfs, Target: "/a/.."}}}, "", "cannot mount over /"},
+		{"bind under proc", Options{Command: cmd, Mounts: []Mount{{Kind: MountBind, Source: "/x", Target: "/proc/sys"}}}, "", "under /proc"},
+		{"tmpfs on proc", Options{Command: cmd, Mounts: []Mount{{Kind: MountTmpfs, Target: "/proc"}}}, "", "under /proc"},
+		{"ro-bind under proc via dotdot", Options{Command: cmd, Mounts: []Mount{{Kind: MountROBind, Source: "/x", Target: "/tmp/../proc/1"}}}, "", "under /proc"},
+		{"bad env request", Options{Command: cmd, Env: []string{"=x"}}, "", "--env"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testCaller
+			if tt.cwd != "" {
+				c.Cwd = tt.cwd
+			}
+			s, err := Build(tt.o, c)
+			if err == nil {
+				t.Fatalf("Build succeeded with %+v, want an error containing %q", s, tt.errHas)
+			}
+			if !strings.Contains(err.Error(), tt.errHas) {
+				t.Errorf("error %q does not contain %q", err, tt.errHas)
+			}
+		})
+	}
+}
+
+func TestBuildAcceptsBoundaries(t *testing.T) {
+	tests := []Options{
+		{Hostname: strings.Repeat("a", 64)},
+		{UID: 65535, GID: 65535},
+		{Workdir: "/procfs/x"}, // only /proc itself and below are refused
+		{Mounts: []Mount{{Kind: MountTmpfs, Target: "/process"}}},
+	}
+	for _, o := range tests {
+		o.Command = []string{"true"}
+		if _, err := Build(o, testCaller); err != nil {
+			t.Errorf("Build(%+v): %v, want success", o, err)
+		}
+	}
+}
+
+func TestBuildSlirpUnavailable(t *testing.T) {
+	_, err := Build(Options{Command: []string{"true"}, Net: "slirp"}, testCaller)
+	if !errors.Is(err, ErrSlirpUnavailable) {
+		t.Errorf("--net slirp: err = %v, want ErrSlirpUnavailable", err)
+	}
+}
+
+func TestParseMountFlag(t *testing.T) {
+	tests := []struct {
+		kind    MountKind
+		value   string
+		want    Mount
+		wantErr bool
+	}{
+		{MountBind, "src:/dst", Mount{Kind: MountBind, Source: "src", Target: "/dst"}, false},
+		{MountBind, "/data", Mount{Kind: MountBind, Source: "/data", Target: "/data"}, false},
+		{MountBind, "/data:", Mount{Kind: MountBind, Source: "/data", Target: "/data"}, false},
+		{MountBind, "a:/b:c", Mount{Kind: MountBind, Source: "a", Target: "/b:c"}, false},
+		{MountROBind, "b", Mount{Kind: MountROBind, Source: "b", Target: "b"}, false},
+		{MountROBind, "~/x:/x", Mount{Kind: MountROBind, Source: "~/x", Target: "/x"}, false},
+		{MountTmpfs, "/y", Mount{Kind: MountTmpfs, Target: "/y"}, false},
+		{MountHide, "/z", Mount{Kind: MountHide, Target: "/z"}, false},
+		{MountBind, "", Mount{}, true},
+		{MountROBind, ":/x", Mount{}, true},
+		{MountTmpfs, "", Mount{}, true},
+		{MountHide, "", Mount{}, true},
+		{MountKind("overlay"), "/x", Mount{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseMountFlag(tt.kind, tt.value)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseMountFlag(%s, %q) error = %v, wantErr %v", tt.kind, tt.value, err, tt.wantErr)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("ParseMountFlag(%s, %q) = %+v, want %+v", tt.kind, tt.value, got, tt.want)
+		}
+	}
+}

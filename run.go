@@ -72,21 +72,6 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if res.Err != nil {
 		fmt.Fprintln(os.Stderr, "sbx:", res.Err)
 	}
-	keepState := false
-	defer func() {
-		if lock != nil {
-			lock.Close()
-		}
-		if state != "" && !keepState {
-			removeState(state.Path(), maps)
-		}
-		// Runs killed before they could clean up (kill -9) left their
-		// state behind; removed here, after the command, not before it.
-		for _, dir := range rootfs.StaleRuns(base) {
-			removeState(dir, maps)
-		}
-	}()
-
 	rec := report.Record{
 		ExitCode:   res.Code,
 		Cause:      res.Cause,
@@ -96,13 +81,12 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if res.Err != nil && res.Cause == "setup-error" {
 		rec.Error = res.Err.Error()
 	}
-	if ru := res.Rusage; ru != nil {
-		rec.CPUUserMS = report.Int64(ru.Utime.Sec*1000 + int64(ru.Utime.Usec)/1000)
-		rec.CPUSystemMS = report.Int64(ru.Stime.Sec*1000 + int64(ru.Stime.Usec)/1000)
-	}
 	if res.MaxRSSKiB >= 0 {
 		rec.MemoryPeakBytes = report.Int64(res.MaxRSSKiB * 1024)
 	}
+
+	// Every process inside is gone; while the kernel tears the namespaces
+	// down, name the changes and remove the state.
 	if plan != nil && (s.Diff || s.Keep != "") {
 		rec.Changes = rootfs.Changes(plan.Layers)
 		if rec.Changes == nil {
@@ -112,19 +96,34 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if s.Diff {
 		printChanges(rec.Changes)
 	}
-	if s.Keep != "" && plan != nil && res.Cause != "setup-error" {
+	if lock != nil {
 		lock.Close()
-		lock = nil
+	}
+	kept := false
+	if s.Keep != "" && plan != nil && res.Cause != "setup-error" {
+		sb.Reap() // the overlays must be gone before their layers move
 		if err := rootfs.FinishKeep(state, plan.Layers); err != nil {
 			fmt.Fprintln(os.Stderr, "sbx: --keep:", err)
 		} else {
-			keepState = true
+			kept = true
 		}
+	}
+	if state != "" && !kept {
+		removeState(state.Path(), maps)
+	}
+	if ru := sb.Reap(); ru != nil {
+		rec.CPUUserMS = report.Int64(ru.Utime.Sec*1000 + int64(ru.Utime.Usec)/1000)
+		rec.CPUSystemMS = report.Int64(ru.Stime.Sec*1000 + int64(ru.Stime.Usec)/1000)
 	}
 	if s.Report != "" {
 		if err := report.Write(s.Report, rec); err != nil {
 			fmt.Fprintln(os.Stderr, "sbx: --report:", err)
 		}
+	}
+	// Runs killed before they could clean up (kill -9) left their state
+	// behind; it is removed here, after the command, not before it.
+	for _, dir := range rootfs.StaleRuns(base) {
+		removeState(dir, maps)
 	}
 	return res.Code
 }

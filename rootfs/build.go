@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sbx-sandbox/sbx/spec"
 )
 
@@ -17,6 +19,8 @@ import (
 type HostView interface {
 	Lstat(path string) (fs.FileInfo, error)
 	ReadDir(path string) ([]fs.DirEntry, error)
+	// Readable reports whether the caller may list and enter a directory.
+	Readable(path string) bool
 }
 
 // OS is the real host.
@@ -24,6 +28,7 @@ type OS struct{}
 
 func (OS) Lstat(p string) (fs.FileInfo, error)     { return os.Lstat(p) }
 func (OS) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(p) }
+func (OS) Readable(p string) bool                  { return unix.Access(p, unix.R_OK|unix.X_OK) == nil }
 
 // Inputs is everything the planner needs besides the Spec.
 type Inputs struct {
@@ -212,6 +217,17 @@ func (b *builder) splitDir(dir string, entries []fs.DirEntry) error {
 }
 
 func (b *builder) cowDir(p string) error {
+	if !b.splitters[p] && !b.in.Host.Readable(p) {
+		// Closed to the caller (/root, /lost+found): nothing in it could
+		// be read inside either. An empty read-only directory costs no
+		// layer on disk, and fuse-overlayfs cannot open such a lower.
+		mode := uint32(0o700)
+		if fi, err := b.in.Host.Lstat(p); err == nil {
+			mode = uint32(fi.Mode().Perm())
+		}
+		b.add(Op{Kind: OpTmpfs, Target: p, Mode: mode, Data: "ro,nosuid,nodev,noexec"})
+		return nil
+	}
 	if !b.splitters[p] {
 		n := strconv.Itoa(b.layers)
 		b.layers++

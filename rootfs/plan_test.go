@@ -19,6 +19,13 @@ func (h fakeHost) ReadDir(p string) ([]fs.DirEntry, error) {
 	return os.ReadDir(filepath.Join(string(h), p))
 }
 
+// Readable goes by the mode bits for others: the tests run as root, for
+// whom every directory is readable.
+func (h fakeHost) Readable(p string) bool {
+	fi, err := os.Stat(filepath.Join(string(h), p))
+	return err == nil && fi.Mode().Perm()&0o005 == 0o005
+}
+
 // newFakeHost makes a tree: entries ending in "/" are directories, "a->b"
 // a symlink, anything else a small file.
 func newFakeHost(t *testing.T, entries ...string) fakeHost {
@@ -333,5 +340,28 @@ func TestBuildUserBindMissingSource(t *testing.T) {
 	_, err := Build(Inputs{Spec: s, Host: newFakeHost(t, "usr/"), State: testState})
 	if err == nil || !strings.Contains(err.Error(), "--bind /nope") {
 		t.Errorf("err = %v, want one naming --bind /nope", err)
+	}
+}
+
+func TestBuildUnreadableDirIsEmptyReadOnly(t *testing.T) {
+	h := newFakeHost(t, "usr/", "closed/")
+	must(t, os.Chmod(filepath.Join(string(h), "closed"), 0o700))
+	s := &spec.Spec{Workdir: "/work", Rootfs: spec.RootfsCOW, Net: spec.NetNone}
+	p, err := Build(Inputs{Spec: s, Host: h, State: StateDir("/state")})
+	must(t, err)
+	var closed []Op
+	for _, op := range p.Ops {
+		if op.Target == "/closed" {
+			closed = append(closed, op)
+		}
+	}
+	want := []Op{{Kind: OpTmpfs, Target: "/closed", Mode: 0o700, Data: "ro,nosuid,nodev,noexec"}}
+	if !reflect.DeepEqual(closed, want) {
+		t.Errorf("ops for /closed = %+v, want %+v", closed, want)
+	}
+	for _, l := range p.Layers {
+		if l.Target == "/closed" {
+			t.Errorf("unreadable /closed got a layer: %+v", l)
+		}
 	}
 }

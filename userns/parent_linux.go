@@ -24,6 +24,30 @@ type Sandbox struct {
 	// ExplainStart turns a failure to create the namespaces into one line
 	// with the reason and the fix (sbx doctor's checks).
 	ExplainStart func(error) string
+
+	done   chan waited // PID 1's exit, once it has started
+	reaped *waited
+}
+
+type waited struct {
+	st  *os.ProcessState
+	err error
+}
+
+// Reap waits until PID 1 has exited and returns the resources it and every
+// process it reaped used, or nil when unknown. Run returns as soon as the
+// command has ended, so the caller can clean up while the kernel tears the
+// namespaces down.
+func (s *Sandbox) Reap() *syscall.Rusage {
+	if s.reaped == nil && s.done != nil {
+		w := <-s.done
+		s.reaped = &w
+	}
+	if s.reaped == nil || s.reaped.st == nil {
+		return nil
+	}
+	ru, _ := s.reaped.st.SysUsage().(*syscall.Rusage)
+	return ru
 }
 
 // Result is how a run ended.
@@ -34,8 +58,6 @@ type Result struct {
 	// Err is the message to print for statuses 125, 126 and 127.
 	Err      error
 	Duration time.Duration
-	// Rusage covers PID 1 and every process it reaped; nil if unknown.
-	Rusage *syscall.Rusage
 	// MaxRSSKiB is the peak RSS of the processes inside (not PID 1), or -1.
 	MaxRSSKiB int64
 }
@@ -135,11 +157,8 @@ func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, err
 			}
 		}
 	}()
-	type waited struct {
-		st  *os.ProcessState
-		err error
-	}
 	done := make(chan waited, 1)
+	s.done = done
 	go func() {
 		st, err := wait()
 		done <- waited{st, err}
@@ -157,6 +176,7 @@ func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, err
 		failed   error
 		timedOut bool
 		st       waited
+		ended    bool
 	)
 	handle := func(in inbound) {
 		if in.err != nil {
@@ -174,7 +194,7 @@ func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, err
 		}
 	}
 loop:
-	for {
+	for exit == nil && failed == nil {
 		select {
 		case in, ok := <-msgs:
 			if !ok {
@@ -196,11 +216,12 @@ loop:
 		case <-grace:
 			proc.Kill()
 		case st = <-done:
+			s.reaped, ended = &st, true
 			break loop
 		}
 	}
 	// PID 1 is gone: read what it said before it went.
-	for msgs != nil {
+	for ended && msgs != nil {
 		in, ok := <-msgs
 		if !ok {
 			break
@@ -211,11 +232,6 @@ loop:
 		term.finish()
 	}
 	res := Result{MaxRSSKiB: -1}
-	if st.st != nil {
-		if ru, ok := st.st.SysUsage().(*syscall.Rusage); ok {
-			res.Rusage = ru
-		}
-	}
 	switch {
 	case timedOut:
 		res.Code, res.Cause = ExitTimeout, "timeout"

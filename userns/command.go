@@ -32,7 +32,11 @@ func Cloneflags(net spec.NetMode) uintptr {
 // The child is sbx itself (/proc/self/exe, not a path that could be swapped
 // on disk), in new namespaces, with the socket as fd 3 and no environment:
 // the command's environment travels in the Spec.
-func InitCommand(s *spec.Spec, sock *os.File, lastCap int) *exec.Cmd {
+//
+// cgroupFD, when not negative, is a directory descriptor of the cgroup the
+// child is cloned straight into (CLONE_INTO_CGROUP), so no process of the
+// sandbox ever runs outside its limits.
+func InitCommand(s *spec.Spec, sock *os.File, lastCap int, cgroupFD int) *exec.Cmd {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{os.Args[0], InitArg},
@@ -54,6 +58,10 @@ func InitCommand(s *spec.Spec, sock *os.File, lastCap int) *exec.Cmd {
 			// See AllCaps.
 			AmbientCaps: AllCaps(lastCap),
 		},
+	}
+	if cgroupFD >= 0 {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = cgroupFD
 	}
 	return cmd
 }

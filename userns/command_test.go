@@ -24,7 +24,7 @@ func TestInitCommand(t *testing.T) {
 		{spec.NetSlirp, base | syscall.CLONE_NEWNET},
 		{spec.NetHost, base},
 	} {
-		cmd := InitCommand(&spec.Spec{Command: []string{"true"}, Net: tt.net}, sock, 40)
+		cmd := InitCommand(&spec.Spec{Command: []string{"true"}, Net: tt.net}, sock, 40, -1)
 		if cmd.Path != "/proc/self/exe" {
 			t.Errorf("Path = %q", cmd.Path)
 		}
@@ -78,5 +78,16 @@ func TestLastCap(t *testing.T) {
 	n := LastCap()
 	if n < 30 || n > 63 {
 		t.Errorf("LastCap() = %d, want a capability number between 30 and 63", n)
+	}
+}
+
+func TestInitCommandIntoCgroup(t *testing.T) {
+	s := &spec.Spec{Command: []string{"true"}, Net: spec.NetNone}
+	if a := InitCommand(s, os.Stdin, 40, -1).SysProcAttr; a.UseCgroupFD {
+		t.Errorf("no cgroup given, but UseCgroupFD is set")
+	}
+	a := InitCommand(s, os.Stdin, 40, 7).SysProcAttr
+	if !a.UseCgroupFD || a.CgroupFD != 7 {
+		t.Errorf("UseCgroupFD %v CgroupFD %d, want true 7", a.UseCgroupFD, a.CgroupFD)
 	}
 }

@@ -21,6 +21,9 @@ type Sandbox struct {
 	// run's start-up time.
 	Prepare func() (*Setup, error)
 	Maps    Maps
+	// Cgroup, when set, is the directory of the cgroup the child starts in
+	// (resource limits put it there before the first instruction runs).
+	Cgroup *os.File
 	// ExplainStart turns a failure to create the namespaces into one line
 	// with the reason and the fix (sbx doctor's checks).
 	ExplainStart func(error) string
@@ -110,7 +113,11 @@ func (s *Sandbox) run() Result {
 	signal.Notify(sigs, Forwarded...)
 	defer signal.Stop(sigs)
 
-	cmd := InitCommand(s.Spec, childSock, LastCap())
+	cgroupFD := -1
+	if s.Cgroup != nil {
+		cgroupFD = int(s.Cgroup.Fd())
+	}
+	cmd := InitCommand(s.Spec, childSock, LastCap(), cgroupFD)
 	err = cmd.Start()
 	childSock.Close()
 	if err != nil {

@@ -153,7 +153,7 @@ func makePlan(s *spec.Spec, state rootfs.StateDir, base, home string) (*rootfs.P
 	}
 	plan, err := rootfs.Build(rootfs.Inputs{
 		Spec: s, Host: rootfs.OS{}, MountPoints: points, State: state,
-		Avoid: avoid, Home: home, Driver: driver, FuseOverlayfs: fuse,
+		Avoid: avoid, Home: home, Driver: driver, FuseOverlayfs: fuse, Self: selfPath(),
 	})
 	if err != nil {
 		return nil, err
@@ -225,4 +225,13 @@ func lookSystemPath(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not found", name)
+}
+
+// selfPath is the host path of the running sbx binary, or "".
+func selfPath() string {
+	p, err := os.Readlink("/proc/self/exe")
+	if err != nil || !filepath.IsAbs(p) {
+		return ""
+	}
+	return p
 }

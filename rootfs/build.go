@@ -46,6 +46,10 @@ type Inputs struct {
 	// that overlap, and the sandbox must not see them.
 	Avoid []string
 	Home  string
+	// Self is the host path of the sbx binary; where a read-write bind
+	// shows it inside, it is made read-only (runc CVE-2019-5736: a
+	// sandbox must not rewrite the runtime that later runs on the host).
+	Self string
 	// Driver is DriverKernel or DriverFuse; FuseOverlayfs is its binary.
 	Driver        string
 	FuseOverlayfs string
@@ -79,6 +83,7 @@ func Build(in Inputs) (*Plan, error) {
 	if err := b.userMounts(); err != nil {
 		return nil, err
 	}
+	b.protectSelf()
 	if in.Spec.Rootfs == spec.RootfsRO {
 		b.add(Op{Kind: OpRootRO, Target: "/"})
 	}
@@ -334,6 +339,27 @@ func (b *builder) userMounts() error {
 		}
 	}
 	return nil
+}
+
+// protectSelf binds sbx's own binary read-only over itself wherever the
+// workdir or a read-write --bind shows it inside.
+func (b *builder) protectSelf() {
+	self := b.in.Self
+	if self == "" {
+		return
+	}
+	var inside []string
+	if under(self, b.in.Spec.Workdir) && b.in.Spec.Workdir != "/" {
+		inside = append(inside, self)
+	}
+	for _, m := range b.in.Spec.Mounts {
+		if m.Kind == spec.MountBind && m.Source != "/" && under(self, m.Source) {
+			inside = append(inside, filepath.Join(m.Target, strings.TrimPrefix(self, m.Source)))
+		}
+	}
+	for _, p := range inside {
+		b.add(Op{Kind: OpBind, Source: self, Target: p, ReadOnly: true, Optional: true})
+	}
 }
 
 // sortTail sorts the last n ops by target.

@@ -365,3 +365,31 @@ func TestBuildUnreadableDirIsEmptyReadOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildProtectsSelfInWritableBinds(t *testing.T) {
+	h := newFakeHost(t, "usr/", "home/u/proj/bin/")
+	s := &spec.Spec{Workdir: "/home/u/proj", Rootfs: spec.RootfsCOW, Net: spec.NetNone,
+		Mounts: []spec.Mount{{Kind: spec.MountBind, Source: "/home/u", Target: "/mnt/u"}, {Kind: spec.MountROBind, Source: "/home/u", Target: "/ro"}}}
+	p, err := Build(Inputs{Spec: s, Host: h, State: StateDir("/state"), Self: "/home/u/proj/bin/sbx"})
+	must(t, err)
+	var got []Op
+	for _, op := range p.Ops {
+		if op.Source == "/home/u/proj/bin/sbx" {
+			got = append(got, op)
+		}
+	}
+	want := []Op{
+		{Kind: OpBind, Source: "/home/u/proj/bin/sbx", Target: "/home/u/proj/bin/sbx", ReadOnly: true, Optional: true},
+		{Kind: OpBind, Source: "/home/u/proj/bin/sbx", Target: "/mnt/u/proj/bin/sbx", ReadOnly: true, Optional: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("self protection ops = %+v, want %+v", got, want)
+	}
+	p, err = Build(Inputs{Spec: &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW}, Host: h, State: StateDir("/state"), Self: "/usr/bin/sbx"})
+	must(t, err)
+	for _, op := range p.Ops {
+		if op.Source == "/usr/bin/sbx" {
+			t.Errorf("sbx outside any writable bind got %+v", op)
+		}
+	}
+}

@@ -99,8 +99,8 @@ func Build(o Options, c Caller) (*Spec, error) {
 	if o.Timeout < 0 || o.Grace < 0 {
 		return nil, errors.New("--timeout and --grace must not be negative")
 	}
-	if s.Keep != "" && s.Diff {
-		// Both are fine together; nothing to check beyond the path.
+	if s.Rootfs == RootfsRO && (s.Keep != "" || s.Diff) {
+		return nil, errors.New("--keep and --diff need --rootfs cow: a read-only host view has no changes to show")
 	}
 	for _, m := range o.Mounts {
 		rm, err := resolveMount(m, c.Cwd)

@@ -34,14 +34,14 @@ func TestBuildDefaults(t *testing.T) {
 func TestBuildExplicitValues(t *testing.T) {
 	o := Options{
 		Command: []string{"true"}, Hostname: "box-1.example", Rootfs: "ro",
-		MapUsers: "none", Net: "host", UID: 1000, GID: 100, Diff: true,
+		MapUsers: "none", Net: "host", UID: 1000, GID: 100,
 	}
 	s, err := Build(o, Caller{Cwd: "/home/u/proj/"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Hostname != "box-1.example" || s.Rootfs != RootfsRO || s.MapUsers != MapNone ||
-		s.Net != NetHost || s.UID != 1000 || s.GID != 100 || !s.Diff {
+		s.Net != NetHost || s.UID != 1000 || s.GID != 100 {
 		t.Errorf("Build kept the wrong values: %+v", s)
 	}
 	if s.Workdir != "/home/u/proj" {
@@ -189,6 +189,17 @@ func TestParseMountFlag(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("ParseMountFlag(%s, %q) = %+v, want %+v", tt.kind, tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestBuildReadOnlyHasNoChanges(t *testing.T) {
+	for _, o := range []Options{
+		{Command: []string{"true"}, Rootfs: "ro", Diff: true},
+		{Command: []string{"true"}, Rootfs: "ro", Keep: "kept"},
+	} {
+		if _, err := Build(o, Caller{Cwd: "/w"}); err == nil || !strings.Contains(err.Error(), "--rootfs cow") {
+			t.Errorf("Build(%+v) = %v, want an error naming --rootfs cow", o, err)
 		}
 	}
 }

@@ -113,8 +113,38 @@ func Build(o Options, c Caller) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Env = env
+	s.Env = fixTmpdir(env, s)
 	return s, nil
+}
+
+// privateDirs are new and empty inside; a path under them from the host
+// does not exist there.
+var privateDirs = []string{"/tmp", "/run", "/var/tmp", "/dev/shm"}
+
+// fixTmpdir points TMPDIR at /tmp when the caller's lies in a directory the
+// sandbox gets new (and so would not exist inside), unless the workdir or a
+// bind brings it in.
+func fixTmpdir(env []string, s *Spec) []string {
+	dir, ok := Lookup(env, "TMPDIR")
+	if !ok || isUnder(dir, s.Workdir) {
+		return env
+	}
+	for _, m := range s.Mounts {
+		if (m.Kind == MountBind || m.Kind == MountROBind || m.Kind == MountTmpfs) && isUnder(dir, m.Target) {
+			return env
+		}
+	}
+	for _, p := range privateDirs {
+		if isUnder(filepath.Clean(dir), p) {
+			for i, kv := range env {
+				if strings.HasPrefix(kv, "TMPDIR=") {
+					env[i] = "TMPDIR=/tmp"
+				}
+			}
+			break
+		}
+	}
+	return env
 }
 
 // ParseMountFlag reads the value of one mount flag: SRC[:DST] for binds

@@ -155,3 +155,21 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildTmpdirOutsideTheSandbox(t *testing.T) {
+	tests := []struct{ tmpdir, workdir, want string }{
+		{"/run/user/1000/tmp", "/w", "/tmp"},
+		{"/tmp/user-tmp", "/w", "/tmp"},
+		{"/tmp/proj/.tmp", "/tmp/proj", "/tmp/proj/.tmp"},
+		{"/home/u/tmp", "/w", "/home/u/tmp"},
+	}
+	for _, tt := range tests {
+		s, err := Build(Options{Command: []string{"true"}}, Caller{Cwd: tt.workdir, Env: []string{"TMPDIR=" + tt.tmpdir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := Lookup(s.Env, "TMPDIR"); got != tt.want {
+			t.Errorf("TMPDIR=%s, workdir %s: got %q, want %q", tt.tmpdir, tt.workdir, got, tt.want)
+		}
+	}
+}

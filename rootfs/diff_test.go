@@ -96,6 +96,9 @@ func TestChangesCharDeviceWhiteout(t *testing.T) {
 func TestChangesOpaqueXattr(t *testing.T) {
 	lower, upper := layerDirs(t, []string{"d/old"}, []string{"d/"})
 	if err := unix.Lsetxattr(filepath.Join(upper, "d"), "user.overlay.opaque", []byte("y"), 0); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI: user xattrs unsupported here: %v", err)
+		}
 		t.Skipf("user xattrs unsupported here: %v", err)
 	}
 	got := Changes([]Layer{{Target: "/srv", Lower: lower, Upper: upper}})

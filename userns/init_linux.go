@@ -79,7 +79,7 @@ func InitMain() int {
 	}
 	exit := c.runCommand()
 	c.conn.Send(Message{Type: MsgExited, Exit: exit})
-	return 0
+	return exit.Code
 }
 
 func (c *child) buildRoot() error {

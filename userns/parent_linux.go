@@ -71,7 +71,8 @@ type inbound struct {
 	err error
 }
 
-// Run starts the sandbox and supervises it until PID 1 exits.
+// Run starts the sandbox and supervises it until the command has ended
+// (PID 1 has reported, or is gone); Reap then waits for PID 1 itself.
 func (s *Sandbox) Run() Result {
 	start := time.Now()
 	res := s.run()

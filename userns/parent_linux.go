@@ -258,6 +258,9 @@ loop:
 		}
 		if exit.ExecError != "" {
 			res.Err = errors.New(exit.ExecError)
+			if exit.Code == ExitSetup {
+				res.Cause = "setup-error"
+			}
 		}
 	default:
 		how := "unknown"

@@ -106,6 +106,12 @@ func (b *builder) computeSplitters() map[string]bool {
 	s := map[string]bool{"/": true}
 	mark := func(p string) {
 		p = filepath.Clean(p)
+		// Under a replaced directory nothing needs splitting. The state
+		// directory in /var/tmp is the common case: /var stays one
+		// overlay although its lower holds the upper directories. The
+		// kernel accepts that at mount time and would refuse only a
+		// lookup that reached them through the overlay, which the new
+		// /var/tmp mounted over it rules out.
 		if b.underReplaced(p) {
 			return
 		}

@@ -84,6 +84,7 @@ func Build(in Inputs) (*Plan, error) {
 		return nil, err
 	}
 	b.protectSelf()
+	b.hideState()
 	if in.Spec.Rootfs == spec.RootfsRO {
 		b.add(Op{Kind: OpRootRO, Target: "/"})
 	}
@@ -350,22 +351,38 @@ func (b *builder) userMounts() error {
 // protectSelf binds sbx's own binary read-only over itself wherever the
 // workdir or a read-write --bind shows it inside.
 func (b *builder) protectSelf() {
-	self := b.in.Self
-	if self == "" {
+	if b.in.Self == "" {
 		return
 	}
-	var inside []string
-	if under(self, b.in.Spec.Workdir) && b.in.Spec.Workdir != "/" {
-		inside = append(inside, self)
+	for _, p := range b.writableInside(b.in.Self) {
+		b.add(Op{Kind: OpBind, Source: b.in.Self, Target: p, ReadOnly: true, Optional: true})
 	}
-	for _, m := range b.in.Spec.Mounts {
-		if m.Kind == spec.MountBind && m.Source != "/" && under(self, m.Source) {
-			inside = append(inside, filepath.Join(m.Target, strings.TrimPrefix(self, m.Source)))
+}
+
+// hideState hides the run state (upper layers, --keep) where the workdir or
+// a read-write --bind would show it: the command must not reach under its
+// own overlays.
+func (b *builder) hideState() {
+	for _, a := range b.in.Avoid {
+		for _, p := range b.writableInside(a) {
+			b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: p, Optional: true})
 		}
 	}
-	for _, p := range inside {
-		b.add(Op{Kind: OpBind, Source: self, Target: p, ReadOnly: true, Optional: true})
+}
+
+// writableInside lists the paths where host path p appears inside through
+// the read-write workdir or a read-write --bind.
+func (b *builder) writableInside(p string) []string {
+	var inside []string
+	if w := b.in.Spec.Workdir; w != "/" && under(p, w) {
+		inside = append(inside, p)
 	}
+	for _, m := range b.in.Spec.Mounts {
+		if m.Kind == spec.MountBind && m.Source != "/" && under(p, m.Source) {
+			inside = append(inside, filepath.Join(m.Target, strings.TrimPrefix(p, m.Source)))
+		}
+	}
+	return inside
 }
 
 // sortTail sorts the last n ops by target.

@@ -393,3 +393,20 @@ func TestBuildProtectsSelfInWritableBinds(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildHidesStateInWritableBinds(t *testing.T) {
+	h := newFakeHost(t, "usr/", "home/u/proj/")
+	s := &spec.Spec{Workdir: "/home/u/proj", Rootfs: spec.RootfsCOW, Keep: "/home/u/proj/kept"}
+	p, err := Build(Inputs{Spec: s, Host: h, State: StateDir("/home/u/proj/kept"), Avoid: []string{"/var/tmp/sbx-1", "/home/u/proj/kept"}})
+	must(t, err)
+	last := p.Ops[len(p.Ops)-1]
+	want := Op{Kind: OpHide, Source: "/home/u/proj/kept/files/empty", Target: "/home/u/proj/kept", Optional: true}
+	if last != want {
+		t.Errorf("last op = %+v, want %+v", last, want)
+	}
+	for _, op := range p.Ops {
+		if op.Kind == OpHide && op.Target == "/var/tmp/sbx-1" {
+			t.Errorf("state outside any writable bind was hidden: %+v", op)
+		}
+	}
+}

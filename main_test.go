@@ -250,8 +250,12 @@ func cmdStale(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: stale save|gone FILE")
 	}
-	base, err := rootfs.StateBase(os.Getuid(), os.Getenv("HOME"))
-	ts.Check(err)
+	base := ts.Getenv(rootfs.StateDirEnv)
+	if base == "" {
+		var err error
+		base, err = rootfs.StateBase(os.Getuid(), os.Getenv("HOME"))
+		ts.Check(err)
+	}
 	file := ts.MkAbs(args[1])
 	switch args[0] {
 	case "save":

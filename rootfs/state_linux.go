@@ -12,11 +12,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// StateDirEnv names the variable that overrides where run state lives.
+const StateDirEnv = "SBX_STATE_DIR"
+
 // StateBase picks the caller's private directory for run state: a directory
 // of its own under /var/tmp (disk-backed on every mainstream distribution,
 // unlike /tmp or $XDG_RUNTIME_DIR, which are often small tmpfs), else the
 // user's cache directory.
+//
+// SBX_STATE_DIR, when set to an absolute path, is used instead: for hosts
+// whose /var/tmp is small, and for tests that need a base of their own.
 func StateBase(uid int, home string) (string, error) {
+	if dir := os.Getenv(StateDirEnv); dir != "" {
+		if !filepath.IsAbs(dir) {
+			return "", fmt.Errorf("%s=%s: must be an absolute path", StateDirEnv, dir)
+		}
+		if err := privateDir(dir, uid); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", StateDirEnv, dir, err)
+		}
+		return dir, nil
+	}
 	var errs []string
 	candidates := []string{filepath.Join("/var/tmp", "sbx-"+strconv.Itoa(uid))}
 	if c := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(c) {

@@ -270,3 +270,19 @@ func TestFinishKeepTargetNamedUpper(t *testing.T) {
 		t.Errorf("DIR/upper/f = %q, %v; want x", b, err)
 	}
 }
+
+func TestStateBaseOverride(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	t.Setenv(StateDirEnv, dir)
+	got, err := StateBase(os.Getuid(), "/home/u")
+	if err != nil || got != dir {
+		t.Fatalf("StateBase = %q, %v; want %q", got, err, dir)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("state base %s: %v, mode %v; want 0700", dir, err, fi.Mode())
+	}
+	t.Setenv(StateDirEnv, "relative/state")
+	if _, err := StateBase(os.Getuid(), "/home/u"); err == nil {
+		t.Error("a relative SBX_STATE_DIR was accepted")
+	}
+}

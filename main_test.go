@@ -106,10 +106,9 @@ func scriptParams() testscript.Params {
 		Setup:               setupScript,
 		Condition:           scriptCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfile":  cmdWaitFile,
-			"noproc":    cmdNoProc,
-			"stale":     cmdStale,
-			"hostmount": cmdHostMount,
+			"waitfile": cmdWaitFile,
+			"noproc":   cmdNoProc,
+			"stale":    cmdStale,
 		},
 	}
 }
@@ -277,17 +276,6 @@ func cmdStale(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("usage: stale save|gone FILE")
 	}
-}
-
-// cmdHostMount mounts a small tmpfs on the host (root only) and unmounts
-// it when the script ends, whatever happens.
-func cmdHostMount(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 || neg {
-		ts.Fatalf("usage: hostmount DIR")
-	}
-	dir := ts.MkAbs(args[0])
-	ts.Check(syscall.Mount("sbx-test", dir, "tmpfs", 0, "size=1m"))
-	ts.Defer(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
 }
 
 // gap reports a test that cannot run here. In CI a gap fails the run.

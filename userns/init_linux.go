@@ -61,14 +61,14 @@ func InitMain() int {
 		c.conn.Send(Message{Type: MsgFailed, Error: fmt.Sprintf(format, args...)})
 		return ExitSetup
 	}
-	if _, _, err := c.conn.Expect(MsgMapsWritten); err != nil {
-		return fail("wait for id maps: %v", err)
-	}
 	m, _, err := c.conn.Expect(MsgSetup)
 	if err != nil {
 		return fail("read setup: %v", err)
 	}
 	c.setup = m.Setup
+	if _, _, err := c.conn.Expect(MsgMapsWritten); err != nil {
+		return fail("wait for id maps: %v", err)
+	}
 	for _, s := range setupSteps {
 		if err := s.run(c); err != nil {
 			return fail("%s: %v", s.name, err)

@@ -135,18 +135,30 @@ func (s *Sandbox) run() Result {
 		cmd.Wait()
 		return setupFailure(err)
 	}
-	if err := WriteMaps(pid, s.Maps); err != nil {
-		return abort(fmt.Errorf("write id maps: %w", err))
+	// The setup travels while the maps are written (newuidmap is two
+	// execs), so the child decodes it meanwhile.
+	sent := make(chan error, 1)
+	go func() {
+		p := waitPrepared()
+		if p.err != nil {
+			sent <- p.err
+			return
+		}
+		if err := conn.Send(Message{Type: MsgSetup, Setup: p.setup}); err != nil {
+			sent <- fmt.Errorf("send setup to the sandbox: %w", err)
+			return
+		}
+		sent <- nil
+	}()
+	mapsErr := WriteMaps(pid, s.Maps)
+	if err := <-sent; err != nil {
+		return abort(err)
+	}
+	if mapsErr != nil {
+		return abort(fmt.Errorf("write id maps: %w", mapsErr))
 	}
 	if err := conn.Send(Message{Type: MsgMapsWritten}); err != nil {
 		return abort(fmt.Errorf("signal the sandbox: %w", err))
-	}
-	p := waitPrepared()
-	if p.err != nil {
-		return abort(p.err)
-	}
-	if err := conn.Send(Message{Type: MsgSetup, Setup: p.setup}); err != nil {
-		return abort(fmt.Errorf("send setup to the sandbox: %w", err))
 	}
 	return s.supervise(cmd.Process, func() (*os.ProcessState, error) { return cmd.Process.Wait() }, conn, sigs)
 }

@@ -9,9 +9,9 @@ package userns
 //	parent (caller's uid, host namespaces)      child: sbx __init (PID 1, new namespaces)
 //	  clone with CLONE_NEW{USER,NS,PID,UTS,IPC,NET}
 //	  (the mount plan is built meanwhile)
-//	  write uid_map/gid_map (newuidmap or direct)
-//	  MapsWritten                  ─────────────▶ (blocks reading)
-//	  Setup{Spec, Plan}            ─────────────▶ make / private, apply the plan, pivot_root,
+//	  Setup{Spec, Plan}            ─────────────▶ decode it
+//	  write uid_map/gid_map (newuidmap or direct, meanwhile)
+//	  MapsWritten                  ─────────────▶ make / private, apply the plan, pivot_root,
 //	                                              hostname, lo up
 //	                               ◀───────────── Terminal + pty master fd (SCM_RIGHTS), when asked
 //	                               ◀───────────── Ready, or Failed{Error} (then the child exits)

@@ -19,6 +19,11 @@ func (h fakeHost) ReadDir(p string) ([]fs.DirEntry, error) {
 	return os.ReadDir(filepath.Join(string(h), p))
 }
 
+func (h fakeHost) Empty(p string) bool {
+	entries, err := os.ReadDir(filepath.Join(string(h), p))
+	return err == nil && len(entries) == 0
+}
+
 // Readable goes by the mode bits for others: the tests run as root, for
 // whom every directory is readable.
 func (h fakeHost) Readable(p string) bool {
@@ -156,7 +161,7 @@ func TestBuildCOWTopLevel(t *testing.T) {
 }
 
 func TestBuildSplitsAroundMountPoints(t *testing.T) {
-	host := newFakeHost(t, "mnt/a/b/", "mnt/a/c/", "mnt/other/", "mnt/small.txt", "mnt/sock->x", "srv/state/", "srv/data/")
+	host := newFakeHost(t, "mnt/a/b/f", "mnt/a/c/f", "mnt/other/f", "mnt/small.txt", "mnt/sock->x", "srv/state/", "srv/data/f")
 	must(t, os.Chmod(filepath.Join(string(host), "mnt"), 0o750))
 	must(t, os.WriteFile(filepath.Join(string(host), "mnt", "big"), nil, 0o644))
 	must(t, os.Truncate(filepath.Join(string(host), "mnt", "big"), maxCopy+1))
@@ -293,7 +298,7 @@ func TestBuildSecretsAroundWorkdir(t *testing.T) {
 }
 
 func TestBuildSplitVarKeepsVarTmp(t *testing.T) {
-	host := newFakeHost(t, "var/lib/docker/", "var/lib/apt/", "var/log/", "var/tmp/x/")
+	host := newFakeHost(t, "var/lib/docker/f", "var/lib/apt/f", "var/log/f", "var/tmp/x/")
 	p := buildPlan(t, host, cowSpec(), func(in *Inputs) {
 		in.MountPoints = []string{"/var/lib/docker", "/var/tmp/x"}
 	})
@@ -408,5 +413,29 @@ func TestBuildHidesStateInWritableBinds(t *testing.T) {
 		if op.Kind == OpHide && op.Target == "/var/tmp/sbx-1" {
 			t.Errorf("state outside any writable bind was hidden: %+v", op)
 		}
+	}
+}
+
+func TestBuildEmptyHostDirIsABoundLayer(t *testing.T) {
+	h := newFakeHost(t, "usr/bin/", "srv/")
+	s := &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW}
+	p, err := Build(Inputs{Spec: s, Host: h, State: testState})
+	must(t, err)
+	var srv []Op
+	for _, op := range p.Ops {
+		if op.Target == "/srv" {
+			srv = append(srv, op)
+		}
+	}
+	want := []Op{{Kind: OpBind, Source: testState.Upper("0"), Target: "/srv"}}
+	if !reflect.DeepEqual(srv, want) {
+		t.Errorf("ops for the empty /srv = %+v, want %+v", srv, want)
+	}
+	wantLayers := []Layer{
+		{Target: "/srv", Lower: "/srv", Upper: testState.Upper("0")},
+		{Target: "/usr", Lower: "/usr", Upper: testState.Upper("1")},
+	}
+	if !reflect.DeepEqual(p.Layers, wantLayers) {
+		t.Errorf("layers = %+v, want %+v", p.Layers, wantLayers)
 	}
 }

@@ -151,22 +151,23 @@ func (s StateDir) WriteFiles(hostname string) error {
 // MakeLayers creates each overlay's upper and work directory. The upper
 // directory lends its mode to the overlay's root, so it copies the lower's.
 func (s StateDir) MakeLayers(p *Plan) error {
-	for _, op := range p.Ops {
-		if op.Kind != OpOverlay {
-			continue
-		}
+	for _, l := range p.Layers {
 		mode := os.FileMode(0o755)
-		if fi, err := os.Stat(op.Source); err == nil {
+		if fi, err := os.Stat(l.Lower); err == nil {
 			mode = fi.Mode().Perm()
 		}
-		if err := os.Mkdir(op.Upper, 0o700); err != nil {
+		if err := os.Mkdir(l.Upper, 0o700); err != nil {
 			return err
 		}
-		if err := os.Chmod(op.Upper, mode); err != nil {
+		if err := os.Chmod(l.Upper, mode); err != nil {
 			return err
 		}
-		if err := os.Mkdir(op.Work, 0o700); err != nil {
-			return err
+	}
+	for _, op := range p.Ops {
+		if op.Kind == OpOverlay {
+			if err := os.Mkdir(op.Work, 0o700); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

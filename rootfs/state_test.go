@@ -175,10 +175,13 @@ func TestMakeLayers(t *testing.T) {
 	defer lock.Close()
 	src := t.TempDir()
 	must(t, os.Chmod(src, 0o751))
-	p := &Plan{Ops: []Op{
-		{Kind: OpOverlay, Source: src, Target: "/x", Upper: s.Upper("0"), Work: s.Work("0")},
-		{Kind: OpBind, Source: src, Target: "/y"},
-	}}
+	p := &Plan{
+		Ops: []Op{
+			{Kind: OpOverlay, Source: src, Target: "/x", Upper: s.Upper("0"), Work: s.Work("0")},
+			{Kind: OpBind, Source: src, Target: "/y"},
+		},
+		Layers: []Layer{{Target: "/x", Lower: src, Upper: s.Upper("0")}},
+	}
 	must(t, s.MakeLayers(p))
 	fi, err := os.Stat(s.Upper("0"))
 	must(t, err)
@@ -230,7 +233,7 @@ func TestFinishKeep(t *testing.T) {
 		{Target: "/usr/local", Lower: "/usr/local", Upper: s.Upper("1")}, // nested target
 		{Target: "/root", Lower: "/root", Upper: s.Upper("2")},           // same name as the state's root/
 	}
-	p := &Plan{}
+	p := &Plan{Layers: layers}
 	for i, l := range layers {
 		n := strconv.Itoa(i)
 		p.Ops = append(p.Ops, Op{Kind: OpOverlay, Source: t.TempDir(), Target: l.Target, Upper: s.Upper(n), Work: s.Work(n)})

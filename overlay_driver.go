@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -43,13 +42,13 @@ func overlayDriver(s *spec.Spec, base string) (string, string, error) {
 }
 
 func kernelOverlayWorks(base string) bool {
-	release := kernelRelease()
+	release := doctor.KernelRelease()
 	path := filepath.Join(base, "overlay-driver.json")
 	var c driverCache
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &c) == nil && c.Kernel == release {
 		return c.KernelWorks
 	}
-	c = driverCache{Kernel: release, KernelWorks: kernelAtLeast(5, 11) && doctor.RunProbe("overlay") == nil}
+	c = driverCache{Kernel: release, KernelWorks: doctor.KernelAtLeast(release, 5, 11) && doctor.RunProbe("overlay") == nil}
 	if b, err := json.Marshal(c); err == nil {
 		tmp := path + ".tmp"
 		if os.WriteFile(tmp, b, 0o600) == nil {
@@ -57,18 +56,4 @@ func kernelOverlayWorks(base string) bool {
 		}
 	}
 	return c.KernelWorks
-}
-
-func kernelRelease() string {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return ""
-	}
-	return unix.ByteSliceToString(u.Release[:])
-}
-
-func kernelAtLeast(major, minor int) bool {
-	var ma, mi int
-	fmt.Sscanf(kernelRelease(), "%d.%d", &ma, &mi)
-	return ma > major || ma == major && mi >= minor
 }

@@ -206,3 +206,23 @@ func TestKernel(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelAtLeast(t *testing.T) {
+	tests := []struct {
+		release      string
+		major, minor int
+		want         bool
+	}{
+		{"6.18.44-fc-v782", 5, 12, true},
+		{"5.12.0", 5, 12, true},
+		{"5.11.0-46-generic", 5, 12, false},
+		{"5.11.0-46-generic", 5, 11, true},
+		{"4.18.0-513.el8.x86_64", 5, 11, false},
+		{"garbage", 0, 0, false},
+	}
+	for _, tt := range tests {
+		if got := KernelAtLeast(tt.release, tt.major, tt.minor); got != tt.want {
+			t.Errorf("KernelAtLeast(%q, %d, %d) = %v, want %v", tt.release, tt.major, tt.minor, got, tt.want)
+		}
+	}
+}

@@ -161,6 +161,16 @@ func (k kernelVersion) atLeast(major, minor int) bool {
 	return k.major > major || k.major == major && k.minor >= minor
 }
 
+// KernelAtLeast reports whether a release string ("6.1.0-18-amd64") is at
+// least major.minor; an unreadable one is not.
+func KernelAtLeast(release string, major, minor int) bool {
+	k, ok := parseKernel(release)
+	return ok && k.atLeast(major, minor)
+}
+
+// KernelRelease is this kernel's release (uname -r).
+func KernelRelease() string { return kernelRelease() }
+
 func parseKernel(release string) (kernelVersion, bool) {
 	parts := strings.SplitN(release, ".", 3)
 	if len(parts) < 2 {

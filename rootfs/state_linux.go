@@ -210,19 +210,3 @@ func StaleRuns(base string) []string {
 	}
 	return stale
 }
-
-// RemoveTree removes dir as its owner can: directories it owns but cannot
-// enter (an overlay's work/work is mode 000) are opened up first. It fails
-// on files owned by other ids (subordinate ones), which need the user
-// namespace.
-func RemoveTree(dir string) error {
-	// WalkDir visits a directory before reading it, so the chmod comes
-	// first.
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if d != nil && d.IsDir() {
-			os.Chmod(p, 0o700)
-		}
-		return nil
-	})
-	return os.RemoveAll(dir)
-}

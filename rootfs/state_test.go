@@ -222,6 +222,28 @@ func TestRemoveTree(t *testing.T) {
 	}
 }
 
+func TestRemoveTreeFollowsNothing(t *testing.T) {
+	outside := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(outside, "keepme"), []byte("x"), 0o600))
+	must(t, os.Chmod(outside, 0o750))
+	dir := filepath.Join(t.TempDir(), "tree")
+	must(t, os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "a", "b", "f"), []byte("x"), 0o600))
+	must(t, os.Symlink(outside, filepath.Join(dir, "a", "link")))
+	must(t, os.Symlink(outside, filepath.Join(dir, "link")))
+	must(t, RemoveTree(dir))
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("after RemoveTree: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "keepme")); err != nil {
+		t.Errorf("RemoveTree followed a symlink: %v", err)
+	}
+	if fi, err := os.Stat(outside); err != nil || fi.Mode().Perm() != 0o750 {
+		t.Errorf("the symlink's target changed: %v %v", fi.Mode(), err)
+	}
+	must(t, RemoveTree(filepath.Join(t.TempDir(), "missing")))
+}
+
 func TestFinishKeep(t *testing.T) {
 	keep := filepath.Join(t.TempDir(), "keep")
 	s, lock, err := NewState(t.TempDir(), keep)

@@ -152,15 +152,20 @@ func (s StateDir) WriteFiles(hostname string) error {
 // directory lends its mode to the overlay's root, so it copies the lower's.
 func (s StateDir) MakeLayers(p *Plan) error {
 	for _, l := range p.Layers {
+		const kept = os.ModePerm | os.ModeSticky
 		mode := os.FileMode(0o755)
 		if fi, err := os.Stat(l.Lower); err == nil {
-			mode = fi.Mode().Perm()
+			mode = fi.Mode() & kept
 		}
-		if err := os.Mkdir(l.Upper, 0o700); err != nil {
+		// The overlay's root takes the upper root's mode. A chmod is a
+		// journaled write, so only when the umask took bits away.
+		if err := os.Mkdir(l.Upper, mode); err != nil {
 			return err
 		}
-		if err := os.Chmod(l.Upper, mode); err != nil {
-			return err
+		if fi, err := os.Lstat(l.Upper); err != nil || fi.Mode()&kept != mode {
+			if err := os.Chmod(l.Upper, mode); err != nil {
+				return err
+			}
 		}
 	}
 	for _, op := range p.Ops {

@@ -196,6 +196,23 @@ func TestMakeLayers(t *testing.T) {
 	}
 }
 
+// A mode the umask would trim (and the sticky bit) still reaches the upper.
+func TestMakeLayersModeDespiteUmask(t *testing.T) {
+	defer syscall.Umask(syscall.Umask(0o022))
+	s, lock, err := NewState(t.TempDir(), "")
+	must(t, err)
+	defer lock.Close()
+	src := t.TempDir()
+	must(t, os.Chmod(src, 0o777|os.ModeSticky))
+	p := &Plan{Layers: []Layer{{Target: "/x", Lower: src, Upper: s.Upper("0")}}}
+	must(t, s.MakeLayers(p))
+	fi, err := os.Stat(s.Upper("0"))
+	must(t, err)
+	if got := fi.Mode() & (os.ModePerm | os.ModeSticky); got != 0o777|os.ModeSticky {
+		t.Errorf("upper mode %v, want the lower's %v", got, 0o777|os.ModeSticky)
+	}
+}
+
 func TestStateBase(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)

@@ -33,10 +33,13 @@ func startTerminal(masterFD int) *terminal {
 }
 
 // resize copies the caller's window size to the pty; the kernel then sends
-// SIGWINCH to the command's foreground process group.
+// SIGWINCH to the command's foreground process group if the size changed.
+// A caller's terminal of unknown size (0 rows or columns: script(1) with no
+// terminal of its own) changes nothing: the pty keeps the default it was
+// made with, and the command, which may already be running, gets no signal.
 func (t *terminal) resize() {
 	ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ)
-	if err != nil {
+	if err != nil || ws.Row == 0 || ws.Col == 0 {
 		return
 	}
 	unix.IoctlSetWinsize(int(t.master.Fd()), unix.TIOCSWINSZ, ws)

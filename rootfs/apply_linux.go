@@ -25,17 +25,105 @@ func Apply(p *Plan, dir string) error {
 	if err != nil {
 		return err
 	}
-	defer root.close()
 	a := &applier{root: root, plan: p}
-	for _, op := range p.Ops {
-		if err := a.apply(op); err != nil {
-			if op.Optional && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EACCES)) {
-				continue
-			}
+	defer func() { a.root.close() }()
+	// The skeleton first (see Plan), then the root's overlay over it, then
+	// the mounts on top.
+	inSkeleton := skeletonOps(p.Ops)
+	for i, op := range p.Ops {
+		if err := a.skeleton(op, inSkeleton[i]); err != nil && !skippable(op, err) {
+			return fmt.Errorf("%s %s: %w", op.Kind, op.Target, err)
+		}
+	}
+	if p.Root != nil {
+		if err := a.rootOverlay(dir); err != nil {
+			return fmt.Errorf("overlay over the root: %w", err)
+		}
+	}
+	for i, op := range p.Ops {
+		if inSkeleton[i] && !isMount(op.Kind) {
+			continue // made in the skeleton
+		}
+		if err := a.apply(op); err != nil && !skippable(op, err) {
 			return fmt.Errorf("%s %s: %w", op.Kind, op.Target, err)
 		}
 	}
 	return pivot(dir)
+}
+
+func skippable(op Op, err error) bool {
+	return op.Optional && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EACCES))
+}
+
+// skeleton does op's part in the skeleton: all of an operation that
+// creates something there, only the mount point of a mount.
+func (a *applier) skeleton(op Op, inSkeleton bool) error {
+	if !inSkeleton {
+		return nil
+	}
+	if !isMount(op.Kind) {
+		return a.apply(op)
+	}
+	isDir, mode, err := a.mountPoint(op)
+	if err != nil {
+		return err
+	}
+	var fd int
+	if isDir {
+		fd, err = a.root.mkdirAll(op.Target, mode)
+	} else {
+		fd, err = a.root.mkfile(op.Target, 0o644)
+	}
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err
+}
+
+// mountPoint says what op mounts on: a directory (with the mode to make it
+// with) or a file.
+func (a *applier) mountPoint(op Op) (isDir bool, mode uint32, err error) {
+	switch op.Kind {
+	case OpOverlay:
+		return true, sourceDirMode(op.Source), nil
+	case OpProc, OpSysfs:
+		return true, 0o555, nil
+	case OpBind:
+		fi, err := os.Stat(op.Source)
+		if err != nil {
+			return false, 0, err
+		}
+		return fi.IsDir(), 0o755, nil
+	case OpHide, OpReadOnly:
+		// Over something already there: nothing to make.
+		fd, err := a.root.open(op.Target, 0)
+		if err != nil {
+			return false, 0, err
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		unix.Close(fd)
+		return st.Mode&unix.S_IFMT == unix.S_IFDIR, 0o755, err
+	}
+	return true, 0o755, nil
+}
+
+// rootOverlay mounts the root's overlay over the skeleton in dir (its own
+// lower: the path still names the tmpfs when the overlay's options are
+// read) and makes it the root the remaining operations build in.
+func (a *applier) rootOverlay(dir string) error {
+	op := *a.plan.Root
+	op.Source, op.Target = dir, "/"
+	if err := a.overlayOn(op, a.root.fd); err != nil {
+		return err
+	}
+	root, err := openRoot(dir)
+	if err != nil {
+		return err
+	}
+	a.root.close()
+	a.root = root
+	return nil
 }
 
 type applier struct {
@@ -148,16 +236,24 @@ func (a *applier) bind(op Op) error {
 }
 
 func (a *applier) overlay(op Op) error {
-	mode := uint32(0o755)
-	if fi, err := os.Stat(op.Source); err == nil {
-		mode = uint32(fi.Mode().Perm())
+	fd, err := a.root.mkdirAll(op.Target, sourceDirMode(op.Source))
+	if err != nil {
+		return err
 	}
+	defer unix.Close(fd)
+	return a.overlayOn(op, fd)
+}
+
+func sourceDirMode(p string) uint32 {
+	if fi, err := os.Stat(p); err == nil {
+		return uint32(fi.Mode().Perm())
+	}
+	return 0o755
+}
+
+// overlayOn mounts op's overlay on the directory fd.
+func (a *applier) overlayOn(op Op, fd int) error {
 	if a.plan.Driver == DriverFuse {
-		fd, err := a.root.mkdirAll(op.Target, mode)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
 		opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
 		// The target travels as the helper's fd 3: /proc/self in it is
 		// its own descriptor table.
@@ -179,9 +275,7 @@ func (a *applier) overlay(op Op) error {
 	if !a.plan.KeepUpper {
 		data += ",volatile"
 	}
-	return a.onDir(op.Target, mode, func(t string) error {
-		return mount("overlay", t, "overlay", 0, data)
-	})
+	return mount("overlay", procPath(fd), "overlay", 0, data)
 }
 
 // sysfs mounts a new, read-only sysfs that shows the sandbox's own network

@@ -87,6 +87,9 @@ func Build(in Inputs) (*Plan, error) {
 		b.replaced["/var/tmp"] = true
 	}
 	b.splitters = b.computeSplitters()
+	if in.Spec.Rootfs != spec.RootfsRO {
+		b.rootLayer()
+	}
 	if err := b.hostView(); err != nil {
 		return nil, err
 	}
@@ -113,6 +116,15 @@ type builder struct {
 }
 
 func (b *builder) add(op Op) { b.plan.Ops = append(b.plan.Ops, op) }
+
+// rootLayer puts the skeleton (see Plan) under an overlay of its own: its
+// lower is the skeleton, which copies the host's entries, so its changes are
+// named against the host's /.
+func (b *builder) rootLayer() {
+	upper := b.in.State.Upper("root")
+	b.plan.Root = &Op{Kind: OpOverlay, Target: "/", Upper: upper, Work: b.in.State.Work("root")}
+	b.plan.Layers = append(b.plan.Layers, Layer{Target: "/", Lower: "/", Upper: upper})
+}
 
 // computeSplitters marks every ancestor of a mount point or avoided path
 // that lies in the copy-on-write host view.
@@ -200,14 +212,7 @@ func (b *builder) readOnlyEntry(p string, e fs.DirEntry) {
 // split again), symlinks recreated, small files copied.
 func (b *builder) splitDir(dir string, entries []fs.DirEntry) error {
 	if dir != "/" {
-		mode := uint32(0o755)
-		if fi, err := b.in.Host.Lstat(dir); err == nil {
-			mode = uint32(fi.Mode().Perm())
-			if fi.Mode()&fs.ModeSticky != 0 {
-				mode |= 0o1000 // the raw bit mkdirat wants, not Go's flag
-			}
-		}
-		b.add(Op{Kind: OpMkdir, Target: dir, Mode: mode})
+		b.add(Op{Kind: OpMkdir, Target: dir, Mode: hostDirMode(b.in.Host, dir)})
 	}
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
@@ -253,19 +258,19 @@ func (b *builder) cowDir(p string) error {
 		b.add(Op{Kind: OpTmpfs, Target: p, Mode: mode, Data: "ro,nosuid,nodev,noexec"})
 		return nil
 	}
+	if !b.splitters[p] && b.plan.Root != nil && b.in.Host.Empty(p) {
+		// Nothing to copy on write: a directory of the skeleton behaves
+		// the same, and what is written in it goes to the root's layer,
+		// without an overlay whose mount alone costs a dozen metadata
+		// operations on the upper file system.
+		b.add(Op{Kind: OpMkdir, Target: p, Mode: hostDirMode(b.in.Host, p)})
+		return nil
+	}
 	if !b.splitters[p] {
 		n := strconv.Itoa(b.layers)
 		b.layers++
 		upper := b.in.State.Upper(n)
-		if b.in.Host.Empty(p) {
-			// Nothing to copy on write: a directory of the run's own on
-			// disk, bound in its place, behaves the same without an
-			// overlay, whose mount alone costs a dozen journaled
-			// operations on the upper file system.
-			b.add(Op{Kind: OpBind, Source: upper, Target: p})
-		} else {
-			b.add(Op{Kind: OpOverlay, Source: p, Target: p, Upper: upper, Work: b.in.State.Work(n)})
-		}
+		b.add(Op{Kind: OpOverlay, Source: p, Target: p, Upper: upper, Work: b.in.State.Work(n)})
 		b.plan.Layers = append(b.plan.Layers, Layer{Target: p, Lower: p, Upper: upper})
 		return nil
 	}
@@ -276,6 +281,18 @@ func (b *builder) cowDir(p string) error {
 		return nil
 	}
 	return b.splitDir(p, entries)
+}
+
+// hostDirMode is the mode of host directory p as mkdirat takes it.
+func hostDirMode(h HostView, p string) uint32 {
+	mode := uint32(0o755)
+	if fi, err := h.Lstat(p); err == nil {
+		mode = uint32(fi.Mode().Perm())
+		if fi.Mode()&fs.ModeSticky != 0 {
+			mode |= 0o1000 // the raw bit mkdirat wants, not Go's flag
+		}
+	}
+	return mode
 }
 
 func (b *builder) symlink(p string) {

@@ -26,8 +26,19 @@ func FinishKeep(s StateDir, layers []Layer) error {
 	}
 	for _, l := range layers {
 		upper := filepath.Join(layersDir, "upper", filepath.Base(l.Upper))
-		if entries, err := os.ReadDir(upper); err == nil && len(entries) == 0 {
+		entries, err := os.ReadDir(upper)
+		if err == nil && len(entries) == 0 {
 			os.Remove(upper)
+			continue
+		}
+		if l.Target == "/" {
+			// The root's layer is DIR itself: its entries move there
+			// one by one (first in the list, so nothing is there yet).
+			for _, e := range entries {
+				if err := os.Rename(filepath.Join(upper, e.Name()), filepath.Join(s.Path(), e.Name())); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		dst := filepath.Join(s.Path(), strings.TrimPrefix(l.Target, "/"))

@@ -50,8 +50,20 @@ type Layer struct {
 }
 
 // Plan is the ordered list of operations that builds the root.
+//
+// The root starts as a tmpfs. Every operation that creates something there,
+// outside what other operations mount, builds the skeleton: the directories
+// made from their children (/, and any directory that holds host mounts),
+// their small files and symlinks, and the mount points. With Root set, that
+// skeleton then becomes the lower layer of an overlay mounted over the
+// whole root, so what the command writes there (a file in /, or beside a
+// mount) lands on disk in Root.Upper and is named by --diff and --keep like
+// any other change. The remaining operations, the mounts, go on top.
 type Plan struct {
-	Ops    []Op    `json:"ops"`
+	Ops []Op `json:"ops"`
+	// Root is the overlay over the skeleton (Target "/", Upper, Work), or
+	// nil for a read-only root.
+	Root   *Op     `json:"root,omitempty"`
 	Layers []Layer `json:"layers"`
 	// Driver is the overlay implementation: DriverKernel or DriverFuse.
 	Driver string `json:"driver"`
@@ -61,4 +73,38 @@ type Plan struct {
 	// are otherwise mounted volatile: the kernel skips syncing the upper
 	// file system, which made each run's teardown wait on the disk.
 	KeepUpper bool `json:"keep_upper,omitempty"`
+}
+
+// isMount tells the operations that mount something at their target from
+// those that create it.
+func isMount(k OpKind) bool {
+	switch k {
+	case OpMkdir, OpSymlink, OpCopy:
+		return false
+	}
+	return true
+}
+
+// skeletonOps marks the operations whose target lies in the skeleton: not
+// at or under the target of an earlier mount.
+func skeletonOps(ops []Op) []bool {
+	marks := make([]bool, len(ops))
+	var mounted []string
+	for i, op := range ops {
+		if op.Kind == OpRootRO {
+			continue
+		}
+		covered := false
+		for _, m := range mounted {
+			if under(op.Target, m) {
+				covered = true
+				break
+			}
+		}
+		marks[i] = !covered
+		if isMount(op.Kind) {
+			mounted = append(mounted, op.Target)
+		}
+	}
+	return marks
 }

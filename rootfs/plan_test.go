@@ -124,7 +124,12 @@ func TestBuildCOWTopLevel(t *testing.T) {
 	if len(p.Ops) < len(wantHead) || !reflect.DeepEqual(p.Ops[:len(wantHead)], wantHead) {
 		t.Fatalf("first ops:\n got %+v\nwant %+v", p.Ops[:min(len(p.Ops), len(wantHead))], wantHead)
 	}
-	var wantLayers []Layer // one for each overlay, in order
+	wantRoot := &Op{Kind: OpOverlay, Target: "/", Upper: "/state/run-1/upper/root", Work: "/state/run-1/work/root"}
+	if !reflect.DeepEqual(p.Root, wantRoot) {
+		t.Errorf("Root = %+v, want %+v", p.Root, wantRoot)
+	}
+	// The root's layer first, then one for each overlay, in order.
+	wantLayers := []Layer{{Target: "/", Lower: "/", Upper: "/state/run-1/upper/root"}}
 	for _, op := range wantHead {
 		if op.Kind == OpOverlay {
 			wantLayers = append(wantLayers, Layer{Target: op.Target, Lower: op.Source, Upper: op.Upper})
@@ -190,7 +195,7 @@ func TestBuildSplitsAroundMountPoints(t *testing.T) {
 			t.Errorf("avoided path in the plan: %+v", op)
 		}
 	}
-	if len(p.Layers) != 4 || p.Layers[0].Target != "/mnt/a/b" || p.Layers[3].Target != "/srv/data" {
+	if len(p.Layers) != 5 || p.Layers[0].Target != "/" || p.Layers[1].Target != "/mnt/a/b" || p.Layers[4].Target != "/srv/data" {
 		t.Errorf("Layers = %+v", p.Layers)
 	}
 }
@@ -224,7 +229,7 @@ func TestBuildReadOnly(t *testing.T) {
 	if !reflect.DeepEqual(p.Ops[:len(want)], want) {
 		t.Fatalf("ro ops:\n got %+v\nwant %+v", p.Ops[:len(want)], want)
 	}
-	if got := targets(p.Ops, OpOverlay); got != nil || p.Layers != nil {
+	if got := targets(p.Ops, OpOverlay); got != nil || p.Layers != nil || p.Root != nil {
 		t.Errorf("ro plan has overlays %v, layers %+v", got, p.Layers)
 	}
 	n := len(p.Ops)
@@ -416,8 +421,11 @@ func TestBuildHidesStateInWritableBinds(t *testing.T) {
 	}
 }
 
-func TestBuildEmptyHostDirIsABoundLayer(t *testing.T) {
+// An empty host directory is a plain directory of the skeleton: what is
+// written in it lands in the root's layer, and it costs no overlay.
+func TestBuildEmptyHostDirIsInTheRootLayer(t *testing.T) {
 	h := newFakeHost(t, "usr/bin/", "srv/")
+	must(t, os.Chmod(filepath.Join(string(h), "srv"), 0o775))
 	s := &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW}
 	p, err := Build(Inputs{Spec: s, Host: h, State: testState})
 	must(t, err)
@@ -427,15 +435,37 @@ func TestBuildEmptyHostDirIsABoundLayer(t *testing.T) {
 			srv = append(srv, op)
 		}
 	}
-	want := []Op{{Kind: OpBind, Source: testState.Upper("0"), Target: "/srv"}}
+	want := []Op{{Kind: OpMkdir, Target: "/srv", Mode: 0o775}}
 	if !reflect.DeepEqual(srv, want) {
 		t.Errorf("ops for the empty /srv = %+v, want %+v", srv, want)
 	}
 	wantLayers := []Layer{
-		{Target: "/srv", Lower: "/srv", Upper: testState.Upper("0")},
-		{Target: "/usr", Lower: "/usr", Upper: testState.Upper("1")},
+		{Target: "/", Lower: "/", Upper: testState.Upper("root")},
+		{Target: "/usr", Lower: "/usr", Upper: testState.Upper("0")},
 	}
 	if !reflect.DeepEqual(p.Layers, wantLayers) {
 		t.Errorf("layers = %+v, want %+v", p.Layers, wantLayers)
+	}
+}
+
+func TestSkeletonOps(t *testing.T) {
+	ops := []Op{
+		{Kind: OpMkdir, Target: "/mnt"},                  // skeleton
+		{Kind: OpOverlay, Target: "/mnt/a"},              // mount point in the skeleton
+		{Kind: OpCopy, Target: "/mnt/f"},                 // skeleton
+		{Kind: OpMkdir, Target: "/mnt/a/x"},              // inside the overlay
+		{Kind: OpProc, Target: "/proc"},                  // mount point in the skeleton
+		{Kind: OpHide, Target: "/proc/kcore"},            // inside /proc
+		{Kind: OpTmpfs, Target: "/dev"},                  // mount point in the skeleton
+		{Kind: OpSymlink, Target: "/dev/ptmx"},           // inside /dev
+		{Kind: OpSymlink, Target: "/lib"},                // skeleton
+		{Kind: OpTmpfs, Target: "/mnt"},                  // over the skeleton's /mnt
+		{Kind: OpMkdir, Target: "/mnt/later"},            // inside that tmpfs
+		{Kind: OpBind, Target: "/devices", Source: "/x"}, // not under /dev
+		{Kind: OpRootRO, Target: "/"},                    // never
+	}
+	want := []bool{true, true, true, false, true, false, true, false, true, true, false, true, false}
+	if got := skeletonOps(ops); !reflect.DeepEqual(got, want) {
+		t.Errorf("skeletonOps = %v, want %v", got, want)
 	}
 }

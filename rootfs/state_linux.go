@@ -168,7 +168,11 @@ func (s StateDir) MakeLayers(p *Plan) error {
 			}
 		}
 	}
-	for _, op := range p.Ops {
+	ops := p.Ops
+	if p.Root != nil {
+		ops = append([]Op{*p.Root}, ops...)
+	}
+	for _, op := range ops {
 		if op.Kind == OpOverlay {
 			if err := os.Mkdir(op.Work, 0o700); err != nil {
 				return err

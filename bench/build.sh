@@ -2,9 +2,12 @@
 # Usage: bench/build.sh [--runs N] [--out DIR]
 #
 # A real, file-heavy build inside `sbx run` against the same build outside,
-# side by side in one hyperfine invocation, as an unprivileged user: compile
-# sbx, its dependencies and the parts of Go's standard library it uses, from
-# a cold build cache (removed before every run with --prepare):
+# side by side, as an unprivileged user: compile sbx, its dependencies and
+# the parts of Go's standard library it uses, from a cold build cache
+# (removed before every run). The two alternate in rounds, in a random order
+# each round (bench/interleave.py): a build takes ~20 s, and this machine's
+# speed drifts by more than the 3% the target allows over the minutes that
+# hyperfine would spend on one side before starting the other.
 #
 #   cd $W && go build -C src -o /dev/null ./...
 #   cd $W && sbx run --env GOCACHE --env GOMODCACHE --env GOFLAGS --env GOPROXY \
@@ -19,7 +22,7 @@
 # (target ≤ 1.03). Progress goes to stderr.
 #
 #   --runs N    timed runs per command (default 5; 1 warm-up run first)
-#   --out DIR   also copy hyperfine's JSON and markdown exports to DIR
+#   --out DIR   also copy the JSON and markdown results to DIR
 #
 # Run as root, it runs as ${SBX_BENCH_USER:-sbxtest} (runuser); run as a
 # normal user, as that user. Needs hyperfine, python3, Go at /usr/local/go
@@ -48,12 +51,12 @@ build=("$GO" build -C src -o /dev/null ./...)
 go_env=("GOCACHE=$W/gocache" "GOMODCACHE=$W/modcache" GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local)
 sbx_run=("$SBX" run --env GOCACHE --env GOMODCACHE --env GOFLAGS --env GOPROXY --env GOTOOLCHAIN --)
 
-echo "bench: hyperfine, $runs runs per command (each a cold build of ~20-60 s)" >&2
-as_user env "${go_env[@]}" hyperfine -N --warmup 1 --runs "$runs" --time-unit second \
-	--prepare "rm -rf $W/gocache" \
-	--export-json build.json --export-markdown build.md \
-	-n 'outside: go build -C src -o /dev/null ./...' "${build[*]}" \
-	-n 'inside: sbx run --env … -- go build -C src -o /dev/null ./...' "${sbx_run[*]} ${build[*]}" >&2
+echo "bench: $runs interleaved rounds (each build a cold one of ~20-60 s)" >&2
+cp "$BENCH_REPO/bench/interleave.py" "$BENCH_TMP/bin/"
+as_user env "${go_env[@]}" python3 "$BENCH_TMP/bin/interleave.py" --warmup 1 --runs "$runs" \
+	--prepare "rm -rf $W/gocache" --json build.json --markdown build.md \
+	'outside: go build -C src -o /dev/null ./...' "${build[*]}" \
+	'inside: sbx run --env … -- go build -C src -o /dev/null ./...' "${sbx_run[*]} ${build[*]}" >&2
 
 json=$W/build.json
 outside=$(hyperfine_median "$json" 0)
@@ -78,7 +81,7 @@ cat <<EOF
 ### Build: cold \`go build ./...\` of sbx inside and outside \`sbx run\`
 
 $(machine_info)
-- runs: $runs per command after 1 warm-up run, \`hyperfine -N --prepare 'rm -rf \$W/gocache'\`, one invocation
+- runs: $runs per command after 1 warm-up run each, in $runs rounds that run both in a random order (\`bench/interleave.py\`); \`rm -rf \$W/gocache\` before every run
 - environment (both): ${go_env[*]//$W/\$W}, PATH=$BENCH_PATH
 
 $(sed "s|$W|\$W|g" "$W/build.md")

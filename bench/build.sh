@@ -21,7 +21,7 @@
 # Prints a markdown section on stdout with the ratio of medians inside/outside
 # (target ≤ 1.03). Progress goes to stderr.
 #
-#   --runs N    timed runs per command (default 5; 1 warm-up run first)
+#   --runs N    rounds (default 10; 1 warm-up run of each first)
 #   --out DIR   also copy the JSON and markdown results to DIR
 #
 # Run as root, it runs as ${SBX_BENCH_USER:-sbxtest} (runuser); run as a
@@ -30,7 +30,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
-bench_args 5 "$@"
+bench_args 10 "$@"
 bench_setup
 
 target=1.03

@@ -31,9 +31,10 @@ type child struct {
 
 // setupSteps run after the id maps are written, top to bottom.
 var setupSteps = []step{
+	// Before the root is built: its /proc/sys is read-only.
+	{"bring up loopback", (*child).loopbackUp},
 	{"build the root file system", (*child).buildRoot},
 	{"set the hostname", (*child).setHostname},
-	{"bring up loopback", (*child).loopbackUp},
 	{"open a terminal", (*child).openTerminal},
 	{"lock down", (*child).lockDown},
 }
@@ -112,6 +113,28 @@ func (c *child) loopbackUp() error {
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
 		return fmt.Errorf("set lo up: %w", err)
 	}
+	return unprivilegedNet()
+}
+
+// unprivilegedNet lets the command bind ports below 1024 and open ICMP
+// echo sockets in the sandbox's own network namespace, as Docker does: the
+// command runs in a nested user namespace (see nestedCloneflags) and so
+// holds no capability over this network namespace at all.
+func unprivilegedNet() error {
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0"), 0); err != nil {
+		return fmt.Errorf("allow low ports: %w", err)
+	}
+	gids, err := os.ReadFile("/proc/self/gid_map")
+	if err != nil {
+		return err
+	}
+	lo, hi, ok := idSpan(string(gids))
+	if !ok {
+		return fmt.Errorf("gid_map %q: no range", gids)
+	}
+	if err := os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte(fmt.Sprintf("%d %d", lo, hi)), 0); err != nil {
+		return fmt.Errorf("allow ping: %w", err)
+	}
 	return nil
 }
 
@@ -183,6 +206,20 @@ func (c *child) lockDown() error {
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+	}
+	return newSessionKeyring()
+}
+
+// newSessionKeyring puts this thread, which starts the command, in a new
+// empty session keyring: the command must not possess the caller's session
+// keyring and the keys in it. The session keyring is per thread; PID 1's
+// setup and its fork of the command run on the main thread (locked in
+// main's init). A NULL name makes the keyring anonymous: a named one would
+// join an existing keyring of that name.
+func newSessionKeyring() error {
+	_, _, errno := unix.Syscall(unix.SYS_KEYCTL, unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("keyctl(KEYCTL_JOIN_SESSION_KEYRING): %w", errno)
 	}
 	return nil
 }

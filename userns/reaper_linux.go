@@ -38,8 +38,12 @@ func (c *child) runCommand() *Exit {
 			Pdeathsig: syscall.SIGKILL,
 		},
 	}
+	setgroups := c.canSetgroups()
+	if err := c.nest(attr.Sys, setgroups); err != nil {
+		return &Exit{Code: ExitSetup, ExecError: err.Error()}
+	}
 	if s.UID != 0 || s.GID != 0 {
-		attr.Sys.Credential = &syscall.Credential{Uid: uint32(s.UID), Gid: uint32(s.GID), NoSetGroups: !c.canSetgroups()}
+		attr.Sys.Credential = &syscall.Credential{Uid: uint32(s.UID), Gid: uint32(s.GID), NoSetGroups: !setgroups}
 	}
 	pid, err := syscall.ForkExec(path, s.Command, attr)
 	if c.ptyFD >= 0 {
@@ -101,6 +105,30 @@ func (c *child) reap(cmdPid int) *Exit {
 			}
 		}
 	}
+}
+
+// nest makes the command start in a nested user, mount and UTS namespace
+// (see nestedCloneflags), with the same ids as PID 1's namespace.
+func (c *child) nest(sys *syscall.SysProcAttr, setgroups bool) error {
+	uids, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return fmt.Errorf("read uid_map: %w", err)
+	}
+	gids, err := os.ReadFile("/proc/self/gid_map")
+	if err != nil {
+		return fmt.Errorf("read gid_map: %w", err)
+	}
+	if sys.UidMappings, err = identityMap(string(uids)); err != nil {
+		return fmt.Errorf("uid_map: %w", err)
+	}
+	if sys.GidMappings, err = identityMap(string(gids)); err != nil {
+		return fmt.Errorf("gid_map: %w", err)
+	}
+	sys.Cloneflags = nestedCloneflags
+	// Go writes "deny" to setgroups unless told otherwise; the nested
+	// namespace may allow it exactly when PID 1's does.
+	sys.GidMappingsEnableSetgroups = setgroups
+	return nil
 }
 
 // canSetgroups reports whether setgroups(2) is allowed in this namespace:

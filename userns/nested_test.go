@@ -1,0 +1,30 @@
+package userns
+
+import (
+	"reflect"
+	"syscall"
+	"testing"
+)
+
+func TestIdentityMap(t *testing.T) {
+	got, err := identityMap("         0       1000          1\n         1     100000      65535\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: 1, HostID: 1, Size: 65535}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "0 1000", "x 1 1", "0 1 0", "-1 0 1"} {
+		if _, err := identityMap(bad); err == nil {
+			t.Errorf("identityMap(%q): no error", bad)
+		}
+	}
+}
+
+func TestIDSpan(t *testing.T) {
+	lo, hi, ok := idSpan("1 100000 999\n0 1000 1\n1000 101000 64536\n")
+	if !ok || lo != 0 || hi != 65535 {
+		t.Errorf("idSpan = %d %d %v, want 0 65535 true", lo, hi, ok)
+	}
+}

@@ -1,0 +1,85 @@
+//go:build linux
+
+package gitprotect
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestInspect(t *testing.T) {
+	w, outside, home := t.TempDir(), t.TempDir(), t.TempDir()
+	writeTree(t, w, map[string]string{
+		".git/objects/":             "",
+		".git/config":               "[core]\n\thooksPath = tools/hooks\n\thooksPath = /elsewhere\n",
+		".gitmodules":               "[submodule \"a\"]\n\tpath = sub/a\n[submodule \"b\"]\n\tpath = ../escape\n[submodule \"c\"]\n\tpath = sub/../c\n[submodule \"l\"]\n\tpath = linked\n[submodule \"f\"]\n\tpath = filed\n",
+		"sub/a/.git/config":         "[core]\nhooksPath = ~/hooks\n",
+		"filed/.git":                "gitdir: ../.git/modules/filed\n",
+		".git/modules/filed/config": "[core]\nhooksPath = h\n",
+		"c/.git/":                   "",
+	})
+	writeTree(t, outside, map[string]string{"hooks/": "", "sub/.git/": ""})
+	if err := os.Symlink(filepath.Join(outside, "hooks"), filepath.Join(w, ".git/hooks")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(w, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, outside, map[string]string{"linked/.git/": ""})
+
+	repo, err := Inspect(w, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDirs := []string{filepath.Join(w, ".git"), filepath.Join(w, "sub/a/.git")}
+	if !reflect.DeepEqual(repo.GitDirs, wantDirs) {
+		t.Errorf("GitDirs = %q, want %q", repo.GitDirs, wantDirs)
+	}
+	wantHooks := []string{filepath.Join(w, "tools/hooks"), filepath.Join(w, "filed/h")}
+	if !reflect.DeepEqual(repo.HooksPaths, wantHooks) {
+		t.Errorf("HooksPaths = %q, want %q", repo.HooksPaths, wantHooks)
+	}
+	wantLinks := []string{filepath.Join(w, ".git/hooks"), filepath.Join(w, "linked/.git")}
+	if !reflect.DeepEqual(repo.Symlinked, wantLinks) {
+		t.Errorf("Symlinked = %q, want %q", repo.Symlinked, wantLinks)
+	}
+}
+
+func TestInspectGitFile(t *testing.T) {
+	w, outside := t.TempDir(), t.TempDir()
+	writeTree(t, w, map[string]string{".git": "gitdir: store/repo.git\n", "store/repo.git/HEAD": "x"})
+	repo, err := Inspect(w, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.Join(w, "store/repo.git")}; !reflect.DeepEqual(repo.GitDirs, want) {
+		t.Errorf("GitDirs = %q, want %q", repo.GitDirs, want)
+	}
+
+	// A target outside the workdir is out of the command's reach.
+	writeTree(t, outside, map[string]string{"g/": ""})
+	writeTree(t, w, map[string]string{".git": "gitdir: " + filepath.Join(outside, "g") + "\n"})
+	if repo, err = Inspect(w, ""); err != nil || len(repo.GitDirs) != 0 {
+		t.Errorf("outside target: %+v, %v", repo, err)
+	}
+
+	// A target inside reached through a symlink is not a git dir to bind.
+	if err := os.Symlink(filepath.Join(outside, "g"), filepath.Join(w, "via")); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, w, map[string]string{".git": "gitdir: via\n"})
+	repo, err = Inspect(w, "")
+	if err != nil || len(repo.GitDirs) != 0 || !reflect.DeepEqual(repo.Symlinked, []string{filepath.Join(w, "via")}) {
+		t.Errorf("symlinked target: %+v, %v", repo, err)
+	}
+}
+
+func TestInspectUnparseableConfigFails(t *testing.T) {
+	w := t.TempDir()
+	writeTree(t, w, map[string]string{".git/config": "[core]\nhooksPath = \"x\n"})
+	if _, err := Inspect(w, ""); err == nil {
+		t.Error("Inspect accepted a config it cannot read")
+	}
+}

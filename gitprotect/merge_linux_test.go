@@ -1,0 +1,284 @@
+package gitprotect
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// writeTree creates files under dir: a name ending in "/" is a directory,
+// any other gets the content.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func openDir(t *testing.T, dir string) int {
+	t.Helper()
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
+}
+
+// merge runs MergeBack of upper into host, both paths.
+func merge(t *testing.T, upper, host string) Result {
+	t.Helper()
+	res, err := MergeBack(openDir(t, upper), openDir(t, host))
+	if err != nil {
+		t.Fatalf("MergeBack: %v", err)
+	}
+	return res
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func assertMissing(t *testing.T, p string) {
+	t.Helper()
+	if _, err := os.Lstat(p); !os.IsNotExist(err) {
+		t.Errorf("%s exists (%v), want it missing", p, err)
+	}
+}
+
+func refusedFor(res Result, path string) *Refusal {
+	for i, r := range res.Refused {
+		if r.Path == path {
+			return &res.Refused[i]
+		}
+	}
+	return nil
+}
+
+func TestMergeConfigAndFiles(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, host, map[string]string{
+		"config": "[core]\n\tbare = false\n[user]\n\temail = old@x\n",
+		"HEAD":   "ref: refs/heads/main\n",
+	})
+	writeTree(t, upper, map[string]string{
+		"config":                "[core]\n\tbare = false\n\tfsmonitor = /tmp/evil\n[user]\n\temail = new@x\n",
+		"HEAD":                  "ref: refs/heads/topic\n",
+		"info/exclude":          "*.o\n",
+		"modules/sub/config":    "[core] hooksPath = /tmp/evil\n[user]\nname = n\n",
+		"worktrees/w/gitdir":    "/w/.git\n",
+		"worktrees/w/commondir": "../..\n",
+		"worktrees/v/commondir": "/etc\n",
+		"commondir":             "../..\n",
+	})
+	res := merge(t, upper, host)
+	cfg := readFile(t, filepath.Join(host, "config"))
+	if !strings.Contains(cfg, "email = new@x") || strings.Contains(cfg, "fsmonitor") {
+		t.Errorf("host config = %q", cfg)
+	}
+	if r := refusedFor(res, "config"); r == nil || r.Key != "core.fsmonitor" {
+		t.Errorf("refusal for config = %+v", r)
+	}
+	if got := readFile(t, filepath.Join(host, "modules/sub/config")); got != "[core] \n[user]\nname = n\n" {
+		t.Errorf("submodule config = %q", got)
+	}
+	if r := refusedFor(res, "modules/sub/config"); r == nil || r.Key != "core.hookspath" {
+		t.Errorf("refusal for modules/sub/config = %+v", r)
+	}
+	if got := readFile(t, filepath.Join(host, "HEAD")); got != "ref: refs/heads/topic\n" {
+		t.Errorf("HEAD = %q", got)
+	}
+	if got := readFile(t, filepath.Join(host, "info/exclude")); got != "*.o\n" {
+		t.Errorf("info/exclude = %q", got)
+	}
+	if got := readFile(t, filepath.Join(host, "worktrees/w/commondir")); got != "../..\n" {
+		t.Errorf("worktree commondir = %q", got)
+	}
+	for _, p := range []string{"commondir", "worktrees/v/commondir"} {
+		assertMissing(t, filepath.Join(host, p))
+		if refusedFor(res, p) == nil {
+			t.Errorf("%s not refused", p)
+		}
+	}
+	if res.Applied == 0 {
+		t.Error("Applied = 0")
+	}
+}
+
+func TestMergeUnchangedConfigNotRewritten(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, host, map[string]string{"config": "[core]\nbare = false\n"})
+	writeTree(t, upper, map[string]string{"config": "[core]\nbare = false\npager = evil\n"})
+	before, _ := os.Stat(filepath.Join(host, "config"))
+	res := merge(t, upper, host)
+	after, _ := os.Stat(filepath.Join(host, "config"))
+	if !os.SameFile(before, after) {
+		t.Error("config rewritten though the filtered result equals the host's")
+	}
+	if res.Applied != 0 || len(res.Refused) != 1 || res.Refused[0].Key != "core.pager" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestMergeUnparseableConfigKeepsHost(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, host, map[string]string{"config": "[user]\nname = n\n"})
+	writeTree(t, upper, map[string]string{"config": "[user]\nname = m\n[core]\nfsmonitor = \"x\n"})
+	res := merge(t, upper, host)
+	if got := readFile(t, filepath.Join(host, "config")); got != "[user]\nname = n\n" {
+		t.Errorf("config = %q", got)
+	}
+	if r := refusedFor(res, "config"); r == nil || !strings.Contains(r.Reason, "line 4") {
+		t.Errorf("refusal = %+v", r)
+	}
+}
+
+func TestMergeRefusesHooks(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, upper, map[string]string{
+		"hooks/pre-commit":              "#!/bin/sh\nevil\n",
+		"modules/a/hooks/post-checkout": "#!/bin/sh\nevil\n",
+		"modules/a/b/hooks":             "a file named hooks\n",
+		"modules/a/HEAD":                "x\n",
+	})
+	res := merge(t, upper, host)
+	for _, p := range []string{"hooks", "modules/a/hooks", "modules/a/b/hooks"} {
+		assertMissing(t, filepath.Join(host, p))
+		if refusedFor(res, p) == nil {
+			t.Errorf("%s not refused", p)
+		}
+	}
+	if got := readFile(t, filepath.Join(host, "modules/a/HEAD")); got != "x\n" {
+		t.Errorf("modules/a/HEAD = %q", got)
+	}
+}
+
+func TestMergeRefusesSpecialFiles(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret")
+	writeTree(t, filepath.Dir(outside), map[string]string{"secret": "s\n"})
+	if err := os.Symlink(outside, filepath.Join(upper, "packed-refs")); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(filepath.Join(upper, "FETCH_HEAD"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, upper, map[string]string{"bad\nname": "x", "rebase-merge/git-rebase-todo": "pick 1 a\nexec evil\n"})
+	res := merge(t, upper, host)
+	for _, p := range []string{"packed-refs", "FETCH_HEAD", "bad\nname", "rebase-merge/git-rebase-todo"} {
+		assertMissing(t, filepath.Join(host, p))
+		if refusedFor(res, p) == nil {
+			t.Errorf("%q not refused", p)
+		}
+	}
+}
+
+func TestMergeReplacesHostSymlinks(t *testing.T) {
+	upper, host, outside := t.TempDir(), t.TempDir(), t.TempDir()
+	canary := filepath.Join(outside, "canary")
+	writeTree(t, outside, map[string]string{"canary": "untouched\n", "dir/exclude": "untouched\n"})
+	if err := os.Symlink(canary, filepath.Join(host, "HEAD")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(canary, filepath.Join(host, "config")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "dir"), filepath.Join(host, "info")); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, upper, map[string]string{"HEAD": "new\n", "config": "[user]\nname = n\n", "info/exclude": "new\n"})
+	merge(t, upper, host)
+	if got := readFile(t, canary); got != "untouched\n" {
+		t.Errorf("canary = %q", got)
+	}
+	if got := readFile(t, filepath.Join(outside, "dir/exclude")); got != "untouched\n" {
+		t.Errorf("outside dir/exclude = %q", got)
+	}
+	for _, p := range []string{"HEAD", "config", "info"} {
+		st, err := os.Lstat(filepath.Join(host, p))
+		if err != nil || st.Mode()&os.ModeSymlink != 0 {
+			t.Errorf("host %s: %v, %v: want it replaced", p, st, err)
+		}
+	}
+	if got := readFile(t, filepath.Join(host, "info/exclude")); got != "new\n" {
+		t.Errorf("info/exclude = %q", got)
+	}
+}
+
+func TestMergeModeBits(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, upper, map[string]string{"x": "x"})
+	if err := os.Chmod(filepath.Join(upper, "x"), 0o4755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	merge(t, upper, host)
+	st, err := os.Stat(filepath.Join(host, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode()&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky) != 0 || st.Mode().Perm()&0o100 == 0 {
+		t.Errorf("mode = %v", st.Mode())
+	}
+}
+
+func TestMergeTypeChanges(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, host, map[string]string{"a/deep/file": "old", "b": "old"})
+	writeTree(t, upper, map[string]string{"a": "now a file", "b/inside": "now a dir"})
+	merge(t, upper, host)
+	if got := readFile(t, filepath.Join(host, "a")); got != "now a file" {
+		t.Errorf("a = %q", got)
+	}
+	if got := readFile(t, filepath.Join(host, "b/inside")); got != "now a dir" {
+		t.Errorf("b/inside = %q", got)
+	}
+}
+
+func TestMergeBadDescriptor(t *testing.T) {
+	if _, err := MergeBack(-1, openDir(t, t.TempDir())); err == nil {
+		t.Error("MergeBack(-1, dir) succeeded")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := MergeBack(int(f.Fd()), openDir(t, t.TempDir())); err == nil {
+		t.Error("MergeBack(file, dir) succeeded")
+	}
+}
+
+func TestNewExecLine(t *testing.T) {
+	host := []byte("pick 1 a\nexec make test\n")
+	if l, ok := newExecLine(host, []byte("exec make test\npick 2 b\n")); ok {
+		t.Errorf("host's own exec line refused: %q", l)
+	}
+	for _, todo := range []string{"x evil\n", "  exec\tevil\n", "EXEC evil\n"} {
+		if _, ok := newExecLine(host, []byte(todo)); !ok {
+			t.Errorf("%q not caught", todo)
+		}
+	}
+	if isRebaseTodo("todo", "rebase-merge") || !isRebaseTodo("todo", "sequencer") {
+		t.Error("isRebaseTodo")
+	}
+}

@@ -31,6 +31,9 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 		Command: r.Command, Hostname: r.Hostname, Workdir: r.Workdir, Mounts: mounts,
 		Rootfs: r.Rootfs, Keep: r.Keep, Diff: r.Diff, Env: r.Env, UID: r.UID, GID: r.GID,
 		MapUsers: r.MapUsers, Net: r.Net, Timeout: r.Timeout, Grace: r.Grace, Report: r.Report,
+		GitProtect: r.GitProtect,
+		Home:       r.Home,
+		Homes:      []string{os.Getenv("HOME"), rootfs.PasswdHome()},
 	}, spec.Caller{Env: os.Environ(), Cwd: cwd})
 	if err != nil {
 		return fail(err)
@@ -50,22 +53,35 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if err != nil {
 		return failRecord(s, err)
 	}
+	// The record's file is made now, before anything runs, and written
+	// through this descriptor at the end: the command may replace the name
+	// by a symlink meanwhile.
+	var recordFile *report.File
+	if s.Report != "" {
+		if recordFile, err = report.Create(s.Report); err != nil {
+			return fail(fmt.Errorf("--report: %w", err))
+		}
+		defer recordFile.Close()
+	}
 
 	// The state directory and the plan are made while the child starts.
 	var (
-		state rootfs.StateDir
-		lock  *os.File
+		state *rootfs.State
 		plan  *rootfs.Plan
+		git   *gitGuard
 	)
 	prepare := func() (*userns.Setup, error) {
 		var err error
-		if state, lock, err = rootfs.NewState(base, s.Keep); err != nil {
+		if state, err = rootfs.NewState(base, s.Keep); err != nil {
 			return nil, err
 		}
-		if plan, err = makePlan(s, state, base, home); err != nil {
+		if git, err = newGitGuard(s, home); err != nil {
 			return nil, err
 		}
-		return &userns.Setup{Spec: s, Plan: plan, NewRoot: state.Root()}, nil
+		if plan, err = makePlan(s, state.Dir, base, home, git); err != nil {
+			return nil, err
+		}
+		return &userns.Setup{Spec: s, Plan: plan, NewRoot: state.Dir.Root()}, nil
 	}
 	sb := &userns.Sandbox{Spec: s, Prepare: prepare, Maps: maps, ExplainStart: explainStart}
 	res := sb.Run()
@@ -84,39 +100,9 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if res.MaxRSSKiB >= 0 {
 		rec.MemoryPeakBytes = report.Int64(res.MaxRSSKiB * 1024)
 	}
-
-	// Every process inside is gone; while the kernel tears the namespaces
-	// down, name the changes and remove the state.
-	if plan != nil && (s.Diff || s.Keep != "") {
-		rec.Changes = rootfs.Changes(plan.Layers)
-		if rec.Changes == nil {
-			rec.Changes = []rootfs.Change{}
-		}
-	}
-	if s.Diff {
-		printChanges(rec.Changes)
-	}
-	if lock != nil {
-		lock.Close()
-	}
-	kept := false
-	if s.Keep != "" && plan != nil && res.Cause != "setup-error" {
-		sb.Reap() // the overlays must be gone before their layers move
-		if err := rootfs.FinishKeep(state, plan.Layers); err != nil {
-			fmt.Fprintln(os.Stderr, "sbx: --keep:", err)
-		} else {
-			kept = true
-		}
-	}
-	if state != "" && !kept {
-		removeState(state.Path(), maps)
-	}
-	if ru := sb.Reap(); ru != nil {
-		rec.CPUUserMS = report.Int64(ru.Utime.Sec*1000 + int64(ru.Utime.Usec)/1000)
-		rec.CPUSystemMS = report.Int64(ru.Stime.Sec*1000 + int64(ru.Stime.Usec)/1000)
-	}
-	if s.Report != "" {
-		if err := report.Write(s.Report, rec); err != nil {
+	afterRun(sb, s, state, plan, git, maps, &rec, res.Cause == "setup-error")
+	if recordFile != nil {
+		if err := recordFile.Write(rec); err != nil {
 			fmt.Fprintln(os.Stderr, "sbx: --report:", err)
 		}
 	}
@@ -128,12 +114,55 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	return res.Code
 }
 
+// afterRun does the host-side work once every process inside is gone:
+// git's checked merge, the changes, --keep, removing the state, and the
+// CPU time. Everything it touches the command could write is reached
+// through descriptors taken before the command started.
+func afterRun(sb *userns.Sandbox, s *spec.Spec, state *rootfs.State, plan *rootfs.Plan, git *gitGuard, maps userns.Maps, rec *report.Record, setupFailed bool) {
+	if plan != nil && len(plan.Git) > 0 {
+		sb.Reap() // nothing inside may still write in the git overlays
+		rec.GitRefused = git.merge(plan.Git, s.Workdir)
+	} else {
+		git.close()
+	}
+	// While the kernel tears the namespaces down, name the changes and
+	// remove the state.
+	if plan != nil && (s.Diff || s.Keep != "") {
+		rec.Changes = state.Changes(plan.Layers)
+		if rec.Changes == nil {
+			rec.Changes = []rootfs.Change{}
+		}
+	}
+	if s.Diff {
+		printChanges(rec.Changes)
+	}
+	if state != nil {
+		kept := false
+		if s.Keep != "" && plan != nil && !setupFailed {
+			sb.Reap() // the overlays must be gone before their layers move
+			state.Lock.Close()
+			if err := rootfs.FinishKeep(state, plan.Layers); err != nil {
+				fmt.Fprintln(os.Stderr, "sbx: --keep:", err)
+			} else {
+				kept = true
+			}
+		}
+		if !kept {
+			removeOwnState(state, maps)
+		}
+		state.Close()
+	}
+	if ru := sb.Reap(); ru != nil {
+		rec.CPUUserMS = report.Int64(ru.Utime.Sec*1000 + int64(ru.Utime.Usec)/1000)
+		rec.CPUSystemMS = report.Int64(ru.Stime.Sec*1000 + int64(ru.Stime.Usec)/1000)
+	}
+}
+
 // makePlan gathers what the planner needs from the host and builds the plan.
-func makePlan(s *spec.Spec, state rootfs.StateDir, base, home string) (*rootfs.Plan, error) {
+func makePlan(s *spec.Spec, state rootfs.StateDir, base, home string, git *gitGuard) (*rootfs.Plan, error) {
 	if err := state.WriteFiles(s.Hostname); err != nil {
 		return nil, err
 	}
-	ensureGitHooksDir(s.Workdir)
 	mi, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
@@ -151,35 +180,49 @@ func makePlan(s *spec.Spec, state rootfs.StateDir, base, home string) (*rootfs.P
 	if s.Keep != "" {
 		avoid = append(avoid, s.Keep)
 	}
-	plan, err := rootfs.Build(rootfs.Inputs{
+	in := rootfs.Inputs{
 		Spec: s, Host: rootfs.OS{}, MountPoints: points, State: state,
-		Avoid: avoid, Home: home, Driver: driver, FuseOverlayfs: fuse, Self: selfPath(),
-	})
+		Avoid: avoid, Home: home, PasswdHome: rootfs.PasswdHome(), Driver: driver, FuseOverlayfs: fuse, Self: selfPath(),
+	}
+	if git != nil {
+		in.Git = git.protect
+	}
+	plan, err := rootfs.Build(in)
 	if err != nil {
+		return nil, err
+	}
+	if err := state.MakeGitLayers(plan); err != nil {
 		return nil, err
 	}
 	return plan, state.MakeLayers(plan)
 }
 
-// ensureGitHooksDir creates an empty .git/hooks in a git workdir that lacks
-// one, so it can be made read-only: a build must not plant a hook that git
-// runs later on the host.
-func ensureGitHooksDir(workdir string) {
-	git := filepath.Join(workdir, ".git")
-	if fi, err := os.Lstat(git); err == nil && fi.IsDir() {
-		os.Mkdir(filepath.Join(git, "hooks"), 0o755)
-	}
-}
-
-// removeState removes a run's state directory; what the caller cannot
-// remove (files owned by subordinate ids) is removed inside a user
-// namespace with the same maps.
+// removeState removes a run's state directory, its lock last; what the
+// caller cannot remove (files owned by subordinate ids) is removed inside a
+// user namespace with the same maps.
 func removeState(dir string, maps userns.Maps) {
-	if rootfs.RemoveTree(dir) == nil {
+	if rootfs.RemoveState(dir) == nil {
 		return
 	}
 	if err := userns.RemoveInNamespace(dir, maps); err != nil {
 		fmt.Fprintf(os.Stderr, "sbx: warning: could not remove %s: %v\n", dir, err)
+	}
+}
+
+// removeOwnState removes this run's state. A --keep DIR that could not be
+// kept is emptied through its descriptor only: its name may have been
+// replaced meanwhile, so it is not retried by path.
+func removeOwnState(st *rootfs.State, maps userns.Maps) {
+	err := st.Remove()
+	if err == nil {
+		return
+	}
+	if st.Keep != nil {
+		fmt.Fprintf(os.Stderr, "sbx: warning: could not empty --keep %s: %v\n", st.Dir.Path(), err)
+		return
+	}
+	if err := userns.RemoveInNamespace(st.Dir.Path(), maps); err != nil {
+		fmt.Fprintf(os.Stderr, "sbx: warning: could not remove %s: %v\n", st.Dir.Path(), err)
 	}
 }
 
@@ -193,7 +236,7 @@ func explainStart(err error) string {
 
 func printChanges(changes []rootfs.Change) {
 	for _, c := range changes {
-		fmt.Fprintf(os.Stderr, "%-9s %s\n", c.Kind, c.Path)
+		fmt.Fprintf(os.Stderr, "%-9s %s\n", c.Kind, rootfs.QuotePath(c.Path))
 	}
 }
 

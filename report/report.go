@@ -3,7 +3,9 @@ package report
 
 import (
 	"encoding/json"
-	"os"
+	"fmt"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -24,7 +26,19 @@ type Record struct {
 	Limits          any             `json:"limits"`
 	Net             any             `json:"net"`
 	Changes         []rootfs.Change `json:"changes"`
-	Error           string          `json:"error,omitempty"`
+	// GitRefused are the changes to the workdir's git directories that
+	// did not reach the host (--git-protect): keys that run programs,
+	// hooks, symlinks. Empty, never null, when git protection ran.
+	GitRefused []GitRefusal `json:"git_refused,omitempty"`
+	Error      string       `json:"error,omitempty"`
+}
+
+// GitRefusal is one change to a git directory that was not taken back to
+// the host. Path is relative to the workdir.
+type GitRefusal struct {
+	Path   string `json:"path"`
+	Key    string `json:"key,omitempty"`
+	Reason string `json:"reason"`
 }
 
 // SignalName is the name of signal n ("SIGTERM"), or nil for 0.
@@ -42,11 +56,95 @@ func SignalName(n int) *string {
 // Int64 is a helper for optional numbers.
 func Int64(v int64) *int64 { return &v }
 
-// Write stores the record at path.
-func Write(path string, r Record) error {
+// File is the report file, opened before the command starts. The command
+// may write where its name lives; the record goes to the file opened then,
+// whatever the name points to by the end of the run.
+type File struct {
+	fd   int
+	path string
+}
+
+// Create opens path for the record, creating it (mode 0644) if missing. The
+// directories on the way are the user's own (symlinks allowed); path itself
+// must be a regular file, never a symlink, fifo or device. It truncates
+// nothing: Write does, so a run that fails before writing leaves the old
+// file as it was.
+func Create(path string) (*File, error) {
+	name := filepath.Base(path)
+	if name == "." || name == ".." || name == "/" || strings.HasSuffix(path, "/") {
+		return nil, fmt.Errorf("%s: not a file name", path)
+	}
+	dir, err := unix.Open(filepath.Dir(path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: directory %s: %w", path, filepath.Dir(path), err)
+	}
+	defer unix.Close(dir)
+	// O_NONBLOCK: opening a fifo must fail or return at once, never wait
+	// for a reader.
+	fd, err := unix.Openat(dir, name, unix.O_CREAT|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
+	switch err {
+	case nil:
+	case unix.ELOOP:
+		return nil, fmt.Errorf("%s: is a symbolic link; give the file itself", path)
+	case unix.ENXIO:
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	default:
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return &File{fd: fd, path: path}, nil
+}
+
+// Write replaces the file's content with the record, through the
+// descriptor opened by Create.
+func (f *File) Write(r Record) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	b = append(b, '\n')
+	if err := unix.Ftruncate(f.fd, 0); err != nil {
+		return fmt.Errorf("%s: %w", f.path, err)
+	}
+	for off := 0; off < len(b); {
+		n, err := unix.Pwrite(f.fd, b[off:], int64(off))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.path, err)
+		}
+		off += n
+	}
+	return nil
+}
+
+// Close releases the file.
+func (f *File) Close() error {
+	if f.fd < 0 {
+		return nil
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return err
+}
+
+// Write stores the record at path, with Create's checks. It is for a
+// record written before the command runs (a setup failure); at the end of
+// a run, write to the File created before it started.
+func Write(path string, r Record) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Write(r)
 }

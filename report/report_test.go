@@ -5,7 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/rootfs"
 )
@@ -107,5 +111,149 @@ func TestSignalName(t *testing.T) {
 	}
 	if p := Int64(5); p == nil || *p != 5 {
 		t.Error("Int64(5)")
+	}
+}
+
+func TestCreateRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "bashrc")
+	if err := os.WriteFile(target, []byte("rc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "run.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Create(link); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		if f != nil {
+			f.Close()
+		}
+		t.Errorf("Create through a symlink: %v, want a refusal", err)
+	}
+	if err := Write(link, Record{}); err == nil {
+		t.Error("Write through a symlink succeeded")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "rc\n" {
+		t.Errorf("the symlink's target changed: %q", b)
+	}
+	// A dangling symlink is not created through either.
+	dangling := filepath.Join(dir, "dangling")
+	if err := os.Symlink(filepath.Join(dir, "made"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(dangling); err == nil {
+		t.Error("Create through a dangling symlink succeeded")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "made")); !os.IsNotExist(err) {
+		t.Errorf("the dangling symlink's target was created: %v", err)
+	}
+}
+
+// The command replaces the report's name with a symlink to the user's
+// ~/.bashrc while it runs; the record still goes to the file opened before.
+func TestWriteAfterSwap(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.json")
+	if err := os.WriteFile(path, []byte(strings.Repeat("old ", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	moved := filepath.Join(dir, "moved.json")
+	bashrc := filepath.Join(dir, "bashrc")
+	if err := os.WriteFile(bashrc, []byte("rc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(bashrc, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Write(Record{ExitCode: 3, Cause: "exit"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(bashrc); string(b) != "rc\n" {
+		t.Errorf("the symlink's target changed: %q", b)
+	}
+	b, err := os.ReadFile(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m["exit_code"] != 3.0 {
+		t.Errorf("the original file holds %q (%v), want the record alone", b, err)
+	}
+}
+
+func TestCreateFifoDoesNotBlock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		f, err := Create(path)
+		if f != nil {
+			f.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Create of a fifo: %v, want a refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Create of a fifo blocked")
+	}
+	// With a reader waiting, the open succeeds and fstat refuses it.
+	r, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := Create(path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Create of a fifo with a reader: %v, want a refusal", err)
+	}
+}
+
+func TestCreateErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Create(filepath.Join(dir, "no", "run.json")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("Create in a missing directory: %v", err)
+	}
+	if _, err := Create(dir); err == nil {
+		t.Error("Create of a directory succeeded")
+	}
+	if _, err := Create(dir + "/"); err == nil {
+		t.Error("Create of a path ending in / succeeded")
+	}
+	if _, err := Create("/dev/null"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Create of a device: %v", err)
+	}
+	// A new file is created with mode 0644 and Write truncates.
+	path := filepath.Join(dir, "new.json")
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Write(Record{Error: strings.Repeat("x", 5000)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Write(Record{}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Errorf("after two writes: %v\n%s", err, b)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&^0o022 != 0o644&^0o022 {
+		t.Errorf("mode %v, %v", fi.Mode(), err)
 	}
 }

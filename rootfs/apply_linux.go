@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 
 	"golang.org/x/sys/unix"
 )
@@ -217,14 +216,15 @@ func (a *applier) readOnlyTop() error {
 }
 
 func (a *applier) bind(op Op) error {
-	fi, err := os.Stat(op.Source)
+	src, isDir, done, err := bindSource(op)
 	if err != nil {
 		return err
 	}
+	defer done()
 	do := func(t string) error {
-		return mount(op.Source, t, "", unix.MS_BIND|unix.MS_REC, "")
+		return mount(src, t, "", unix.MS_BIND|unix.MS_REC, "")
 	}
-	if fi.IsDir() {
+	if isDir {
 		err = a.onDir(op.Target, 0o755, do)
 	} else {
 		err = a.onFile(op.Target, do)
@@ -233,49 +233,6 @@ func (a *applier) bind(op Op) error {
 		return err
 	}
 	return a.readOnly(op.Target)
-}
-
-func (a *applier) overlay(op Op) error {
-	fd, err := a.root.mkdirAll(op.Target, sourceDirMode(op.Source))
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	return a.overlayOn(op, fd)
-}
-
-func sourceDirMode(p string) uint32 {
-	if fi, err := os.Stat(p); err == nil {
-		return uint32(fi.Mode().Perm())
-	}
-	return 0o755
-}
-
-// overlayOn mounts op's overlay on the directory fd.
-func (a *applier) overlayOn(op Op, fd int) error {
-	if a.plan.Driver == DriverFuse {
-		opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
-		// The target travels as the helper's fd 3: /proc/self in it is
-		// its own descriptor table.
-		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		target := os.NewFile(uintptr(dup), op.Target)
-		defer target.Close()
-		cmd := exec.Command(a.plan.FuseOverlayfs, "-o", opts, "/proc/self/fd/3")
-		cmd.ExtraFiles = []*os.File{target}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("fuse-overlayfs -o %s: %v: %s", opts, err, out)
-		}
-		return nil
-	}
-	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", overlayPath(op.Source), overlayPath(op.Upper), overlayPath(op.Work))
-	if !a.plan.KeepUpper {
-		data += ",volatile"
-	}
-	return mount("overlay", procPath(fd), "overlay", 0, data)
 }
 
 // sysfs mounts a new, read-only sysfs that shows the sandbox's own network

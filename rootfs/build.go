@@ -58,6 +58,9 @@ type Inputs struct {
 	// that overlap, and the sandbox must not see them.
 	Avoid []string
 	Home  string
+	// PasswdHome is the caller's home in the password database: secrets
+	// are hidden there too, since HOME=/elsewhere does not move ~/.ssh.
+	PasswdHome string
 	// Self is the host path of the sbx binary; where a read-write bind
 	// shows it inside, it is made read-only (runc CVE-2019-5736: a
 	// sandbox must not rewrite the runtime that later runs on the host).
@@ -65,6 +68,8 @@ type Inputs struct {
 	// Driver is DriverKernel or DriverFuse; FuseOverlayfs is its binary.
 	Driver        string
 	FuseOverlayfs string
+	// Git is what --git-protect covers; nil when it is off.
+	Git *GitProtect
 }
 
 // replaced are top-level directories the sandbox gets new, never the host's.
@@ -93,6 +98,7 @@ func Build(in Inputs) (*Plan, error) {
 		return nil, err
 	}
 	b.system()
+	b.home()
 	b.workdir()
 	b.secrets()
 	if err := b.userMounts(); err != nil {
@@ -112,6 +118,7 @@ type builder struct {
 	replaced  map[string]bool
 	splitters map[string]bool // directories built from their children
 	layers    int
+	pinned    map[string]bool // directories bound onto themselves (pinAncestors)
 }
 
 func (b *builder) add(op Op) { b.plan.Ops = append(b.plan.Ops, op) }

@@ -47,24 +47,25 @@ func (b *builder) system() {
 	}
 }
 
-// workdir binds the working directory read-write and keeps the places
-// where git finds code to run later (hooks, config) read-only.
+// workdir binds the working directory read-write and protects the places
+// where git finds code to run later (see protectGit).
 func (b *builder) workdir() {
 	w := b.in.Spec.Workdir
 	b.add(Op{Kind: OpBind, Source: w, Target: w})
-	for _, p := range []string{".git/hooks", ".git/config"} {
-		full := filepath.Join(w, p)
-		if _, err := b.in.Host.Lstat(full); err == nil {
-			b.add(Op{Kind: OpBind, Source: full, Target: full, ReadOnly: true})
-		}
-	}
+	b.protectGit()
 }
 
+// secrets hides the known places of keys and tokens: under each home, and
+// the CI runners' credentials.
 func (b *builder) secrets() {
 	var paths []string
-	if b.in.Home != "" && b.in.Home != "/" {
+	emptied := b.emptiedHomes()
+	for _, h := range b.homes() {
+		if underAny(h, emptied) {
+			continue // nothing of the host's is left there to hide
+		}
 		for _, s := range HomeSecrets {
-			paths = append(paths, filepath.Join(b.in.Home, s))
+			paths = append(paths, filepath.Join(h, s))
 		}
 	}
 	paths = append(paths, RunnerSecrets...)
@@ -82,13 +83,22 @@ func (b *builder) secrets() {
 }
 
 func (b *builder) userMounts() error {
-	for _, m := range b.in.Spec.Mounts {
+	for i, m := range b.in.Spec.Mounts {
 		switch m.Kind {
 		case spec.MountBind, spec.MountROBind:
 			if _, err := b.in.Host.Lstat(m.Source); err != nil {
 				return fmt.Errorf("--%s %s: %w", m.Kind, m.Source, err)
 			}
-			b.add(Op{Kind: OpBind, Source: m.Source, Target: m.Target, ReadOnly: m.Kind == spec.MountROBind})
+			op := Op{Kind: OpBind, Source: m.Source, Target: m.Target, ReadOnly: m.Kind == spec.MountROBind}
+			// Under the workdir or an earlier read-write bind, the source
+			// may have been replaced by a symlink from inside.
+			for _, area := range b.writableAreas()[:1+writableBefore(b.in.Spec.Mounts, i)] {
+				if under(m.Source, area.host) {
+					op.Beneath = area.host
+					break
+				}
+			}
+			b.add(op)
 		case spec.MountTmpfs:
 			b.add(Op{Kind: OpTmpfs, Target: m.Target, Mode: 0o1777, Data: "nosuid,nodev"})
 		case spec.MountHide:
@@ -101,40 +111,66 @@ func (b *builder) userMounts() error {
 }
 
 // protectSelf binds sbx's own binary read-only over itself wherever the
-// workdir or a read-write --bind shows it inside.
+// workdir or a read-write --bind shows it inside, and pins its parent
+// directories there so none can be renamed away and replaced.
 func (b *builder) protectSelf() {
 	if b.in.Self == "" {
 		return
 	}
-	for _, p := range b.writableInside(b.in.Self) {
-		b.add(Op{Kind: OpBind, Source: b.in.Self, Target: p, ReadOnly: true, Optional: true})
+	for _, area := range b.writableAreas() {
+		if inside, ok := area.inside(b.in.Self); ok {
+			b.pinAncestors(area.host, area.target, b.in.Self)
+			b.add(Op{Kind: OpBind, Source: b.in.Self, Target: inside, ReadOnly: true, Optional: true, Beneath: area.host})
+		}
 	}
 }
 
 // hideState hides the run state (upper layers, --keep) where the workdir or
 // a read-write --bind would show it: the command must not reach under its
-// own overlays.
+// own overlays, nor move the directories that lead to them.
 func (b *builder) hideState() {
 	for _, a := range b.in.Avoid {
-		for _, p := range b.writableInside(a) {
-			b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: p, Optional: true})
+		for _, area := range b.writableAreas() {
+			if inside, ok := area.inside(a); ok {
+				b.pinAncestors(area.host, area.target, a)
+				b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: inside, Optional: true})
+			}
 		}
 	}
 }
 
-// writableInside lists the paths where host path p appears inside through
-// the read-write workdir or a read-write --bind.
-func (b *builder) writableInside(p string) []string {
-	var inside []string
-	if w := b.in.Spec.Workdir; w != "/" && under(p, w) {
-		inside = append(inside, p)
+// writableArea is a host directory the command can write through: the
+// workdir, or a read-write --bind (host source, target inside).
+type writableArea struct{ host, target string }
+
+// inside is where host path p appears through the area, if it does.
+func (a writableArea) inside(p string) (string, bool) {
+	if a.host == "/" || !under(p, a.host) {
+		return "", false
 	}
-	for _, m := range b.in.Spec.Mounts {
-		if m.Kind == spec.MountBind && m.Source != "/" && under(p, m.Source) {
-			inside = append(inside, filepath.Join(m.Target, strings.TrimPrefix(p, m.Source)))
+	return filepath.Join(a.target, strings.TrimPrefix(p, a.host)), true
+}
+
+// writableBefore counts the read-write binds before the i-th mount.
+func writableBefore(mounts []spec.Mount, i int) int {
+	n := 0
+	for _, m := range mounts[:i] {
+		if m.Kind == spec.MountBind {
+			n++
 		}
 	}
-	return inside
+	return n
+}
+
+// writableAreas are the workdir, then the read-write binds in order.
+func (b *builder) writableAreas() []writableArea {
+	areas := []writableArea{{b.in.Spec.Workdir, b.in.Spec.Workdir}}
+	for _, m := range b.in.Spec.Mounts {
+		if m.Kind == spec.MountBind {
+			areas = append(areas, writableArea{m.Source, m.Target})
+		}
+	}
+	return areas
 }
 
 // sortTail sorts the last n ops by target.

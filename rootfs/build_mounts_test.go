@@ -18,12 +18,14 @@ func TestBuildWorkdirSecretsAndUserMounts(t *testing.T) {
 		{Kind: spec.MountROBind, Source: "/etc", Target: "/y"},
 		{Kind: spec.MountTmpfs, Target: "/z"},
 	}
-	p := buildPlan(t, newFakeHost(t, baseTree...), s, nil)
+	p := buildPlan(t, newFakeHost(t, baseTree...), s, func(in *Inputs) {
+		in.Git = &GitProtect{Dirs: []string{"/home/u/proj/.git"}}
+	})
 	empty := "/state/run-1/files/empty"
 	wantTail := []Op{
 		{Kind: OpBind, Source: "/home/u/proj", Target: "/home/u/proj"},
-		{Kind: OpBind, Source: "/home/u/proj/.git/hooks", Target: "/home/u/proj/.git/hooks", ReadOnly: true},
-		{Kind: OpBind, Source: "/home/u/proj/.git/config", Target: "/home/u/proj/.git/config", ReadOnly: true},
+		{Kind: OpOverlay, Source: "/home/u/proj/.git", Target: "/home/u/proj/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/home/u/proj"},
+		{Kind: OpBind, Source: "/home/u/proj/.git/hooks", Target: "/home/u/proj/.git/hooks", ReadOnly: true, Beneath: "/home/u/proj"},
 		{Kind: OpHide, Source: empty, Target: "/home/u/.ssh", Optional: true},
 		{Kind: OpHide, Source: empty, Target: "/home/u/.aws", Optional: true},
 		{Kind: OpHide, Source: empty, Target: "/etc/gitlab-runner", Optional: true},
@@ -95,11 +97,24 @@ func TestBuildProtectsSelfInWritableBinds(t *testing.T) {
 		}
 	}
 	want := []Op{
-		{Kind: OpBind, Source: "/home/u/proj/bin/sbx", Target: "/home/u/proj/bin/sbx", ReadOnly: true, Optional: true},
-		{Kind: OpBind, Source: "/home/u/proj/bin/sbx", Target: "/mnt/u/proj/bin/sbx", ReadOnly: true, Optional: true},
+		{Kind: OpBind, Source: "/home/u/proj/bin/sbx", Target: "/home/u/proj/bin/sbx", ReadOnly: true, Optional: true, Beneath: "/home/u/proj"},
+		{Kind: OpBind, Source: "/home/u/proj/bin/sbx", Target: "/mnt/u/proj/bin/sbx", ReadOnly: true, Optional: true, Beneath: "/home/u"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("self protection ops = %+v, want %+v", got, want)
+	}
+	// Its parents are pinned (bound onto themselves), so none can be
+	// renamed away: /home/u/proj/bin in the workdir, /mnt/u/proj and
+	// /mnt/u/proj/bin through the bind.
+	pins := map[string]string{}
+	for _, op := range p.Ops {
+		if op.Kind == OpBind && op.Source != "/home/u/proj/bin/sbx" && op.Beneath != "" && op.Target != "/ro" {
+			pins[op.Target] = op.Beneath
+		}
+	}
+	wantPins := map[string]string{"/home/u/proj/bin": "/home/u/proj", "/mnt/u/proj": "/home/u", "/mnt/u/proj/bin": "/home/u"}
+	if !reflect.DeepEqual(pins, wantPins) {
+		t.Errorf("pinned parents %v, want %v", pins, wantPins)
 	}
 	p, err = Build(Inputs{Spec: &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW}, Host: h, State: StateDir("/state"), Self: "/usr/bin/sbx"})
 	must(t, err)

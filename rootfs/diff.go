@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,10 +39,65 @@ func Changes(layers []Layer) []Change {
 	return out
 }
 
-func layerChanges(l Layer) []Change {
+// QuotePath is p as --diff prints it: unchanged when it is printable
+// (valid UTF-8, no control or format characters) and holds no backslash or
+// double quote, else Go-quoted. The command chooses the names: a newline
+// must not forge a second line, an escape sequence must not reach the
+// terminal.
+func QuotePath(p string) string {
+	if !utf8.ValidString(p) {
+		return strconv.Quote(p)
+	}
+	for _, r := range p {
+		if r == '\\' || r == '"' || !strconv.IsPrint(r) {
+			return strconv.Quote(p)
+		}
+	}
+	return p
+}
+
+// Changes is the package's Changes with each upper directory reached from
+// the state's own descriptors: with --keep, DIR's name may have been
+// replaced by the command, so it is not looked up again.
+func (s *State) Changes(layers []Layer) []Change {
+	if s.Keep == nil || s.Keep.fd < 0 {
+		return Changes(layers)
+	}
 	var out []Change
-	filepath.WalkDir(l.Upper, func(p string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(l.Upper, p)
+	for _, l := range layers {
+		out = append(out, layerChangesAt(l, func() (int, error) {
+			u, err := openDirAt(s.Keep.fd, "upper")
+			if err != nil {
+				return -1, err
+			}
+			defer unix.Close(u)
+			return openDirAt(u, filepath.Base(l.Upper))
+		})...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func layerChanges(l Layer) []Change {
+	return layerChangesAt(l, func() (int, error) { return openDirAt(unix.AT_FDCWD, l.Upper) })
+}
+
+// layerChangesAt walks the upper directory that open returns, a descriptor
+// taken without following a symlink in its place; below it, WalkDir
+// follows none.
+func layerChangesAt(l Layer, open func() (int, error)) []Change {
+	fd, err := open()
+	if err != nil {
+		if err == unix.ENOENT {
+			return nil
+		}
+		return []Change{{Path: l.Target, Kind: "unreadable"}}
+	}
+	defer unix.Close(fd)
+	root := "/proc/self/fd/" + strconv.Itoa(fd) + "/."
+	var out []Change
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, p)
 		inside := filepath.Join(l.Target, rel)
 		lower := filepath.Join(l.Lower, rel)
 		if err != nil {

@@ -107,3 +107,39 @@ func TestChangesOpaqueXattr(t *testing.T) {
 		t.Errorf("Changes:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+func TestQuotePath(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"/etc/hosts", "/etc/hosts"},
+		{"/home/u/my file (1).txt", "/home/u/my file (1).txt"},
+		{"/tmp/café/日本", "/tmp/café/日本"},
+		{"/x\nadded    /forged", `"/x\nadded    /forged"`},
+		{"/x\x1b[31mred", `"/x\x1b[31mred"`},
+		{"/bad\xff\xfe", `"/bad\xff\xfe"`},
+		{`/a"b`, `"/a\"b"`},
+		{`/a\b`, `"/a\\b"`},
+		{"/tab\there", `"/tab\there"`},
+		{"/del\x7f", `"/del\x7f"`},
+		{"/c1\u009b31m", `"/c1\u009b31m"`},
+		{"/bidi\u202etxt.exe", `"/bidi\u202etxt.exe"`},
+		{"", ""},
+	} {
+		if got := QuotePath(c.in); got != c.want {
+			t.Errorf("QuotePath(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+// An upper directory replaced by a symlink is not walked through.
+func TestChangesUpperSymlink(t *testing.T) {
+	lower, upper := layerDirs(t, nil, nil)
+	victim := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(victim, "secret"), nil, 0o600))
+	must(t, os.Remove(upper))
+	must(t, os.Symlink(victim, upper))
+	got := Changes([]Layer{{Target: "/etc", Lower: lower, Upper: upper}})
+	want := []Change{{Path: "/etc", Kind: "unreadable"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes through a symlinked upper = %v, want %v", got, want)
+	}
+}

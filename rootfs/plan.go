@@ -39,6 +39,11 @@ type Op struct {
 	ReadOnly bool   `json:"read_only,omitempty"`
 	// Optional ops are skipped when their target or source is missing.
 	Optional bool `json:"optional,omitempty"`
+	// Beneath, when set, is a directory the command can write (the
+	// workdir, a read-write bind): Source is reached from it without
+	// following any symlink, and mounted from that descriptor, so a link
+	// planted by an earlier run cannot redirect the mount to a host path.
+	Beneath string `json:"beneath,omitempty"`
 }
 
 // Layer ties an overlay's upper directory to the path where it is mounted,
@@ -65,6 +70,8 @@ type Plan struct {
 	// nil for a read-only root.
 	Root   *Op     `json:"root,omitempty"`
 	Layers []Layer `json:"layers"`
+	// Git are the overlays over the workdir's git directories.
+	Git []GitLayer `json:"git,omitempty"`
 	// Driver is the overlay implementation: DriverKernel or DriverFuse.
 	Driver string `json:"driver"`
 	// FuseOverlayfs is the host path of the fuse-overlayfs binary (DriverFuse).

@@ -1,14 +1,52 @@
 package rootfs
 
-// HomeSecrets are paths under $HOME that hold keys and tokens. They are
-// hidden (empty) inside the sandbox so a hostile build step cannot read them.
+// HomeSecrets are paths under a home directory that hold keys, tokens,
+// passwords or what was typed at a prompt. They are hidden (empty) inside the
+// sandbox so a hostile build step cannot read them. README.md lists them.
 var HomeSecrets = []string{
-	".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker",
-	".netrc", ".git-credentials", ".config/gh", ".config/hub",
-	".config/git/credentials", ".npmrc", ".pypirc", ".cargo/credentials",
-	".cargo/credentials.toml", ".gem/credentials", ".vault-token",
-	".terraform.d/credentials.tfrc.json", ".password-store",
-	".local/share/keyrings",
+	// SSH and GnuPG keys (GNUPGHOME in the XDG data directory, too).
+	".ssh", ".gnupg", ".local/share/gnupg",
+
+	// Shell, REPL and database-client histories: passwords and tokens typed
+	// on command lines, and what was searched or yanked in less and vim.
+	".bash_history", ".zsh_history", ".history", ".sh_history",
+	".local/share/fish/fish_history", ".python_history", ".node_repl_history",
+	".psql_history", ".mysql_history", ".sqlite_history", ".rediscli_history",
+	".lesshst", ".viminfo",
+
+	// Database client credentials.
+	".pgpass", ".my.cnf", ".mylogin.cnf",
+
+	// Browser and mail profiles: cookies, sessions, saved passwords.
+	".mozilla", ".config/google-chrome", ".config/chromium",
+	".config/BraveSoftware", ".config/microsoft-edge", ".thunderbird",
+
+	// Password managers and keyrings.
+	".config/Bitwarden", ".config/1Password", ".local/share/keyrings",
+	".password-store",
+
+	// Cloud, infrastructure and hosting CLIs.
+	".config/gcloud", ".azure", ".aws", ".oci", ".config/doctl",
+	".config/hcloud", ".terraformrc", ".terraform.d/credentials.tfrc.json",
+	".vault-token", ".config/op", ".op", ".boto", ".s3cfg", ".fly",
+	".netlify", ".config/netlify", ".vercel", ".local/share/com.vercel.cli",
+	".config/configstore",
+
+	// Containers and Kubernetes.
+	".kube", ".minikube", ".config/helm", ".docker",
+	".config/containers/auth.json",
+
+	// Package registries and build tools.
+	".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc", ".config/pip",
+	".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml",
+	".m2/settings.xml", ".m2/settings-security.xml",
+	".gradle/gradle.properties", ".ivy2/.credentials",
+	".nuget/NuGet/NuGet.Config", ".composer/auth.json",
+	".config/composer/auth.json",
+
+	// Git hosting.
+	".git-credentials", ".config/git/credentials", ".netrc", ".config/gh",
+	".config/hub", ".config/glab-cli",
 }
 
 // RunnerSecrets are the credential files of CI runners installed on the host

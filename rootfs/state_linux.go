@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -81,58 +82,76 @@ func privateDir(dir string, uid int) error {
 	return nil
 }
 
-// NewState creates one run's state directory under base (or at keep, which
-// must not exist or be empty) and locks it for the run's lifetime: a later
-// run that can take the lock knows the run that made it is gone.
-func NewState(base, keep string) (StateDir, *os.File, error) {
-	var dir string
+// NewState creates one run's state directory under base, or in keep (which
+// must be new or empty, and not a symbolic link), and locks it.
+func NewState(base, keep string) (*State, error) {
 	if keep != "" {
-		if err := os.Mkdir(keep, 0o700); err != nil {
-			entries, rerr := os.ReadDir(keep)
-			if rerr != nil || len(entries) > 0 {
-				return "", nil, fmt.Errorf("--keep %s: must be a new or empty directory", keep)
-			}
+		k, err := OpenKeep(keep)
+		if err != nil {
+			return nil, err
 		}
-		dir = keep
-	} else {
-		// Made under a temporary name and renamed once locked, so a
-		// concurrent run's StaleRuns never sees a run directory without
-		// its lock held.
-		var err error
-		if dir, err = os.MkdirTemp(base, "new-"); err != nil {
-			return "", nil, err
+		lock, err := layout(k.fd, keep)
+		if err != nil {
+			k.Close()
+			return nil, fmt.Errorf("--keep %s: %w", keep, err)
 		}
+		return &State{Dir: StateDir(keep), Lock: lock, Keep: k}, nil
 	}
-	s := StateDir(dir)
-	for _, d := range []string{s.Root(), filepath.Dir(s.Upper("0")), filepath.Dir(s.Work("0")), filepath.Dir(s.Hosts())} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return "", nil, err
+	// Made under a temporary name and renamed once locked, so a concurrent
+	// run's StaleRuns never sees a run directory whose run is alive but
+	// whose lock is not held yet.
+	dir, err := os.MkdirTemp(base, "new-")
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		os.Remove(dir)
+		return nil, err
+	}
+	lock, err := layout(fd, dir)
+	unix.Close(fd)
+	if err != nil {
+		RemoveTree(dir)
+		return nil, err
+	}
+	run := filepath.Join(base, "run-"+strings.TrimPrefix(filepath.Base(dir), "new-"))
+	if err := os.Rename(dir, run); err != nil {
+		lock.Close()
+		RemoveTree(dir)
+		return nil, err
+	}
+	return &State{Dir: StateDir(run), Lock: lock}, nil
+}
+
+// layout makes the state's directories and its lock in the directory fd
+// (at path, for messages) and takes the lock.
+func layout(fd int, path string) (*os.File, error) {
+	for _, d := range []string{"root", "upper", "work", "files", "var-tmp"} {
+		if err := unix.Mkdirat(fd, d, 0o700); err != nil {
+			return nil, fmt.Errorf("mkdir %s: %w", filepath.Join(path, d), err)
 		}
 	}
 	// /var/tmp inside: world-writable and sticky, as everywhere.
-	if err := os.Mkdir(s.VarTmp(), 0o700); err != nil {
-		return "", nil, err
-	}
-	if err := os.Chmod(s.VarTmp(), 0o777|os.ModeSticky); err != nil {
-		return "", nil, err
-	}
-	lock, err := os.OpenFile(s.Lock(), os.O_CREATE|os.O_RDWR, 0o600)
+	vt, err := unix.Openat(fd, "var-tmp", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	err = unix.Fchmod(vt, 0o777|unix.S_ISVTX)
+	unix.Close(vt)
+	if err != nil {
+		return nil, err
+	}
+	lfd, err := unix.Openat(fd, "lock", unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Join(path, "lock"), err)
+	}
+	lock := os.NewFile(uintptr(lfd), filepath.Join(path, "lock"))
+	if err := unix.Flock(lfd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		lock.Close()
-		return "", nil, fmt.Errorf("lock %s: %w", s.Lock(), err)
+		return nil, fmt.Errorf("lock %s: %w", lock.Name(), err)
 	}
-	if keep == "" {
-		run := filepath.Join(base, "run-"+strings.TrimPrefix(filepath.Base(dir), "new-"))
-		if err := os.Rename(dir, run); err != nil {
-			lock.Close()
-			return "", nil, err
-		}
-		s = StateDir(run)
-	}
-	return s, lock, nil
+	return lock, nil
 }
 
 // WriteFiles writes the files the plan binds in: /etc/hosts naming the
@@ -186,36 +205,171 @@ func (s StateDir) MakeLayers(p *Plan) error {
 // before another run takes it for the remains of a killed one.
 const abandonedAfter = time.Hour
 
-// StaleRuns lists run directories under base whose run is gone (their lock
-// is free), left behind by a run that was killed.
+// StaleRuns lists run directories under base whose run is gone, left
+// behind by a run that was killed or whose removal failed half-way: a
+// run-* directory whose lock is free or missing (its live run holds its
+// lock from before the directory got its name until the end), and a new-*
+// one older than abandonedAfter whose lock is not held.
 func StaleRuns(base string) []string {
+	bfd, err := unix.Open(base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(bfd)
 	entries, err := os.ReadDir(base)
 	if err != nil {
 		return nil
 	}
 	var stale []string
 	for _, e := range entries {
-		dir := filepath.Join(base, e.Name())
+		name := e.Name()
 		if !e.IsDir() {
 			continue
 		}
-		if strings.HasPrefix(e.Name(), "new-") {
-			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > abandonedAfter {
-				stale = append(stale, dir)
+		switch {
+		case strings.HasPrefix(name, "run-"):
+		case strings.HasPrefix(name, "new-"):
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) <= abandonedAfter {
+				continue
 			}
+		default:
 			continue
 		}
-		if !strings.HasPrefix(e.Name(), "run-") {
-			continue
+		if runGone(bfd, name) {
+			stale = append(stale, filepath.Join(base, name))
 		}
-		f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR, 0)
-		if err != nil {
-			continue
-		}
-		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
-			stale = append(stale, dir)
-		}
-		f.Close()
 	}
 	return stale
+}
+
+// runGone tells whether no live run holds the lock of the state directory
+// name in base.
+func runGone(base int, name string) bool {
+	dir, err := unix.Openat(base, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(dir)
+	lock, err := openLock(dir)
+	if err == unix.ENOENT || err == unix.ELOOP {
+		// No lock, or something no run ever made for one.
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	defer unix.Close(lock)
+	return unix.Flock(lock, unix.LOCK_EX|unix.LOCK_NB) == nil
+}
+
+// openLock opens the lock file in a state directory for flock only; a fifo
+// planted there must not block.
+func openLock(dir int) (int, error) {
+	return unix.Openat(dir, "lock", unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+}
+
+// RemoveState removes a state directory whose run is over, in an order no
+// failure can defeat: everything but the lock first, then the lock, then
+// the directory. A removal that fails half-way (files of subordinate ids)
+// leaves the lock, so StaleRuns finds the directory again. The lock is held
+// while removing, so two runs cleaning the same directory take turns; one
+// that finds it gone has succeeded.
+//
+// The caller must have released its own lock on dir: flock is per open
+// file, and RemoveState waits for it.
+func RemoveState(dir string) error {
+	dir = filepath.Clean(dir)
+	parent, err := unix.Open(filepath.Dir(dir), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	defer unix.Close(parent)
+	name := filepath.Base(dir)
+	fd, err := openDir(parent, name)
+	if err == unix.ENOENT {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	err = removeStateIn(fd)
+	unix.Close(fd)
+	if err == nil {
+		err = ignoreENOENT(unix.Unlinkat(parent, name, unix.AT_REMOVEDIR))
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	return nil
+}
+
+// RemoveStateIn empties the state directory fd in RemoveState's order, its
+// lock last, holding that lock (when there is one) meanwhile. It is for a
+// directory that must not be looked up by name again (--keep DIR, see
+// KeepDir.Fd); the directory itself stays.
+func RemoveStateIn(fd int) error {
+	return removeStateIn(fd)
+}
+
+func removeStateIn(fd int) error {
+	if lock, err := openLock(fd); err == nil {
+		defer unix.Close(lock)
+		for {
+			err := unix.Flock(lock, unix.LOCK_EX)
+			if err != unix.EINTR {
+				break
+			}
+		}
+	}
+	names, err := dirNames(fd)
+	if err != nil {
+		return ignoreENOENT(err)
+	}
+	var first error
+	for _, n := range names {
+		if n == "lock" {
+			continue
+		}
+		if err := RemoveTreeAt(fd, n); err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", n, err)
+		}
+	}
+	if first != nil {
+		return first
+	}
+	return RemoveTreeAt(fd, "lock")
+}
+
+// dirNames lists the directory fd from its start, without . and ..
+func dirNames(fd int) ([]string, error) {
+	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 8<<10)
+	var names []string
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		for b := buf[:n]; len(b) > 0; {
+			name, _, rest, ok := parseDirent(b)
+			if !ok {
+				return nil, errors.New("malformed directory entry")
+			}
+			b = rest
+			if name != "." && name != ".." {
+				names = append(names, name)
+			}
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,11 +33,19 @@ func names(t *testing.T, dir string) []string {
 	return out
 }
 
+// newState makes a state and releases it when the test ends.
+func newState(t *testing.T, base, keep string) (*State, StateDir) {
+	t.Helper()
+	st, err := NewState(base, keep)
+	must(t, err)
+	t.Cleanup(st.Close)
+	return st, st.Dir
+}
+
 func TestNewState(t *testing.T) {
 	base := t.TempDir()
-	s, lock, err := NewState(base, "")
-	must(t, err)
-	defer lock.Close()
+	st, s := newState(t, base, "")
+	lock := st.Lock
 	if filepath.Dir(s.Path()) != base || !strings.HasPrefix(filepath.Base(s.Path()), "run-") {
 		t.Errorf("state dir %s, want run-* directly under %s", s, base)
 	}
@@ -76,24 +85,20 @@ func TestNewState(t *testing.T) {
 func TestNewStateKeep(t *testing.T) {
 	base := t.TempDir()
 	fresh := filepath.Join(base, "keep-new")
-	s, lock, err := NewState(base, fresh)
-	must(t, err)
-	lock.Close()
+	_, s := newState(t, base, fresh)
 	if s.Path() != fresh {
 		t.Errorf("--keep into a new directory: state %s, want %s", s, fresh)
 	}
 	empty := filepath.Join(base, "keep-empty")
 	must(t, os.Mkdir(empty, 0o755))
-	s, lock, err = NewState(base, empty)
-	must(t, err)
-	lock.Close()
+	_, s = newState(t, base, empty)
 	if s.Path() != empty {
 		t.Errorf("--keep into an empty directory: state %s, want %s", s, empty)
 	}
 	full := filepath.Join(base, "keep-full")
 	must(t, os.Mkdir(full, 0o755))
 	must(t, os.WriteFile(filepath.Join(full, "x"), nil, 0o644))
-	if _, _, err := NewState(base, full); err == nil || !strings.Contains(err.Error(), "must be a new or empty directory") {
+	if _, err := NewState(base, full); err == nil || !strings.Contains(err.Error(), "must be a new or empty directory") {
 		t.Errorf("--keep into a non-empty directory: err = %v", err)
 	}
 	if got := names(t, full); !reflect.DeepEqual(got, []string{"x"}) {
@@ -103,31 +108,45 @@ func TestNewStateKeep(t *testing.T) {
 
 func TestStaleRuns(t *testing.T) {
 	base := t.TempDir()
-	held, heldLock, err := NewState(base, "")
-	must(t, err)
-	defer heldLock.Close()
-	freed, freedLock, err := NewState(base, "")
-	must(t, err)
-	freedLock.Close()
+	heldState, held := newState(t, base, "")
+	freedState, freed := newState(t, base, "")
+	freedState.Lock.Close()
 	young := filepath.Join(base, "new-young")
 	old := filepath.Join(base, "new-old")
-	must(t, os.Mkdir(young, 0o700))
-	must(t, os.Mkdir(old, 0o700))
+	oldHeld := filepath.Join(base, "new-old-held")
+	for _, d := range []string{young, old, oldHeld} {
+		must(t, os.Mkdir(d, 0o700))
+	}
+	f, err := os.Create(filepath.Join(oldHeld, "lock"))
+	must(t, err)
+	defer f.Close()
+	must(t, unix.Flock(int(f.Fd()), unix.LOCK_EX))
 	two := time.Now().Add(-2 * time.Hour)
 	must(t, os.Chtimes(old, two, two))
-	must(t, os.Mkdir(filepath.Join(base, "run-nolock"), 0o700)) // no lock file: not ours to judge
+	must(t, os.Chtimes(oldHeld, two, two))
+	// No lock: what a removal that failed half-way used to leave, or a
+	// killed run's after its lock was removed. Its run is gone.
+	noLock := filepath.Join(base, "run-nolock")
+	must(t, os.Mkdir(noLock, 0o700))
 	must(t, os.Mkdir(filepath.Join(base, "other"), 0o700))
 	must(t, os.WriteFile(filepath.Join(base, "run-file"), nil, 0o600))
+	must(t, os.Symlink(t.TempDir(), filepath.Join(base, "run-link")))
 
 	got := StaleRuns(base)
 	sort.Strings(got)
-	want := []string{old, freed.Path()}
+	want := []string{old, freed.Path(), noLock}
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("StaleRuns:\n got %v\nwant %v (held: %s)", got, want, held)
 	}
 	// Checking must not take the lock away from the run that holds it.
-	heldLock.Close()
+	other, err := os.Open(held.Lock())
+	must(t, err)
+	defer other.Close()
+	if err := unix.Flock(int(other.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != unix.EWOULDBLOCK {
+		t.Errorf("after StaleRuns, the live run's lock: %v, want EWOULDBLOCK", err)
+	}
+	heldState.Lock.Close()
 	got = StaleRuns(base)
 	if !contains(got, held.Path()) {
 		t.Errorf("after its lock was released, %s is not stale: %v", held, got)
@@ -147,9 +166,7 @@ func contains(list []string, s string) bool {
 }
 
 func TestWriteFiles(t *testing.T) {
-	s, lock, err := NewState(t.TempDir(), "")
-	must(t, err)
-	defer lock.Close()
+	_, s := newState(t, t.TempDir(), "")
 	must(t, s.WriteFiles("box1"))
 	for path, want := range map[string]string{
 		s.Hosts():    "127.0.0.1\tlocalhost box1\n::1\tlocalhost ip6-localhost ip6-loopback box1\n",
@@ -170,9 +187,7 @@ func TestWriteFiles(t *testing.T) {
 }
 
 func TestMakeLayers(t *testing.T) {
-	s, lock, err := NewState(t.TempDir(), "")
-	must(t, err)
-	defer lock.Close()
+	_, s := newState(t, t.TempDir(), "")
 	src := t.TempDir()
 	must(t, os.Chmod(src, 0o751))
 	p := &Plan{
@@ -199,9 +214,7 @@ func TestMakeLayers(t *testing.T) {
 // A mode the umask would trim (and the sticky bit) still reaches the upper.
 func TestMakeLayersModeDespiteUmask(t *testing.T) {
 	defer syscall.Umask(syscall.Umask(0o022))
-	s, lock, err := NewState(t.TempDir(), "")
-	must(t, err)
-	defer lock.Close()
+	_, s := newState(t, t.TempDir(), "")
 	src := t.TempDir()
 	must(t, os.Chmod(src, 0o777|os.ModeSticky))
 	p := &Plan{Layers: []Layer{{Target: "/x", Lower: src, Upper: s.Upper("0")}}}
@@ -261,58 +274,6 @@ func TestRemoveTreeFollowsNothing(t *testing.T) {
 	must(t, RemoveTree(filepath.Join(t.TempDir(), "missing")))
 }
 
-func TestFinishKeep(t *testing.T) {
-	keep := filepath.Join(t.TempDir(), "keep")
-	s, lock, err := NewState(t.TempDir(), keep)
-	must(t, err)
-	defer lock.Close()
-	must(t, s.WriteFiles("sbx"))
-	layers := []Layer{
-		{Target: "/etc", Lower: "/etc", Upper: s.Upper("0")},             // nothing changed
-		{Target: "/usr/local", Lower: "/usr/local", Upper: s.Upper("1")}, // nested target
-		{Target: "/root", Lower: "/root", Upper: s.Upper("2")},           // same name as the state's root/
-	}
-	p := &Plan{Layers: layers}
-	for i, l := range layers {
-		n := strconv.Itoa(i)
-		p.Ops = append(p.Ops, Op{Kind: OpOverlay, Source: t.TempDir(), Target: l.Target, Upper: s.Upper(n), Work: s.Work(n)})
-	}
-	must(t, s.MakeLayers(p))
-	must(t, os.MkdirAll(filepath.Join(s.Upper("1"), "bin"), 0o755))
-	must(t, os.WriteFile(filepath.Join(s.Upper("1"), "bin", "tool"), []byte("new"), 0o755))
-	must(t, os.WriteFile(filepath.Join(s.Upper("2"), ".bashrc"), []byte("rc"), 0o644))
-	must(t, os.MkdirAll(filepath.Join(s.Work("1"), "work"), 0))
-
-	must(t, FinishKeep(s, layers))
-	if got, want := names(t, keep), []string{"root", "usr"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("--keep dir holds %v, want %v", got, want)
-	}
-	for path, want := range map[string]string{
-		filepath.Join(keep, "usr", "local", "bin", "tool"): "new",
-		filepath.Join(keep, "root", ".bashrc"):             "rc",
-	} {
-		if b, err := os.ReadFile(path); err != nil || string(b) != want {
-			t.Errorf("%s = %q, %v; want %q", path, b, err, want)
-		}
-	}
-	if got := names(t, filepath.Join(keep, "root")); !reflect.DeepEqual(got, []string{".bashrc"}) {
-		t.Errorf("keep/root holds %v, want the layer only", got)
-	}
-}
-
-func TestFinishKeepTargetNamedUpper(t *testing.T) {
-	keep := filepath.Join(t.TempDir(), "keep")
-	s, lock, err := NewState(t.TempDir(), keep)
-	must(t, err)
-	defer lock.Close()
-	must(t, os.Mkdir(s.Upper("0"), 0o755))
-	must(t, os.WriteFile(filepath.Join(s.Upper("0"), "f"), []byte("x"), 0o644))
-	must(t, FinishKeep(s, []Layer{{Target: "/upper", Lower: "/upper", Upper: s.Upper("0")}}))
-	if b, err := os.ReadFile(filepath.Join(keep, "upper", "f")); err != nil || string(b) != "x" {
-		t.Errorf("DIR/upper/f = %q, %v; want x", b, err)
-	}
-}
-
 func TestStateBaseOverride(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	t.Setenv(StateDirEnv, dir)
@@ -327,4 +288,171 @@ func TestStateBaseOverride(t *testing.T) {
 	if _, err := StateBase(os.Getuid(), "/home/u"); err == nil {
 		t.Error("a relative SBX_STATE_DIR was accepted")
 	}
+}
+
+// fillState puts some of what a run leaves in its state directory.
+func fillState(t *testing.T, s StateDir) {
+	t.Helper()
+	must(t, os.MkdirAll(filepath.Join(s.Upper("0"), "a", "b"), 0o755))
+	must(t, os.WriteFile(filepath.Join(s.Upper("0"), "a", "b", "f"), []byte("x"), 0o644))
+	must(t, os.MkdirAll(filepath.Join(s.Work("0"), "work"), 0o755))
+	must(t, os.Chmod(filepath.Join(s.Work("0"), "work"), 0))
+	must(t, os.MkdirAll(filepath.Dir(s.Hosts()), 0o700))
+	must(t, s.WriteFiles("box"))
+}
+
+func TestRemoveState(t *testing.T) {
+	base := t.TempDir()
+	st, s := newState(t, base, "")
+	fillState(t, s)
+	must(t, st.Remove())
+	if got := names(t, base); len(got) != 0 {
+		t.Errorf("base holds %v after Remove", got)
+	}
+	must(t, RemoveState(s.Path())) // gone already: fine
+	must(t, RemoveState(filepath.Join(base, "missing", "run-x")))
+}
+
+// A removal that fails half-way keeps the lock, so the directory stays
+// stale and the next run tries again.
+func TestRemoveStateKeepsLockOnFailure(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to give a directory to another id")
+	}
+	base := t.TempDir()
+	st, s := newState(t, base, "")
+	fillState(t, s)
+	theirs := filepath.Join(s.Upper("0"), "theirs")
+	must(t, os.Mkdir(theirs, 0o755))
+	must(t, os.WriteFile(filepath.Join(theirs, "f"), nil, 0o644))
+	must(t, os.Chown(theirs, 65534, 65534))
+	st.Lock.Close()
+	if err := asOwner(t, func() error { return RemoveState(s.Path()) }); err == nil {
+		t.Fatal("RemoveState with another id's files succeeded")
+	}
+	if got, want := names(t, s.Path()), []string{"lock", "upper"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after a failed removal the state holds %v, want %v", got, want)
+	}
+	if got := StaleRuns(base); !reflect.DeepEqual(got, []string{s.Path()}) {
+		t.Errorf("StaleRuns = %v, want the half-removed %s", got, s)
+	}
+	must(t, RemoveState(s.Path())) // with the capabilities back, as in the namespace
+	if got := names(t, base); len(got) != 0 {
+		t.Errorf("base holds %v", got)
+	}
+}
+
+// Runs cleaning the same stale directory at once all succeed, with its
+// lock file or without.
+func TestRemoveStateParallel(t *testing.T) {
+	for _, withLock := range []bool{true, false} {
+		base := t.TempDir()
+		st, s := newState(t, base, "")
+		for i := 0; i < 30; i++ {
+			fillState(t, StateDir(filepath.Join(s.Upper("0"), strconv.Itoa(i))))
+		}
+		st.Lock.Close()
+		if !withLock {
+			must(t, os.Remove(s.Lock()))
+		}
+		errs := make([]error, 6)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = RemoveState(s.Path())
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("lock %v: remover %d: %v", withLock, i, err)
+			}
+		}
+		if got := names(t, base); len(got) != 0 {
+			t.Errorf("lock %v: base holds %v", withLock, got)
+		}
+	}
+}
+
+// The remover holds the stale run's lock: while another holds it, it waits.
+func TestRemoveStateTakesLock(t *testing.T) {
+	base := t.TempDir()
+	st, s := newState(t, base, "")
+	done := make(chan error, 1)
+	go func() { done <- RemoveState(s.Path()) }()
+	select {
+	case err := <-done:
+		t.Fatalf("RemoveState did not wait for the lock: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, err := os.Stat(s.Root()); err != nil {
+		t.Errorf("removed while the lock was held: %v", err)
+	}
+	st.Lock.Close()
+	select {
+	case err := <-done:
+		must(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("RemoveState still waiting after the lock was released")
+	}
+	if got := names(t, base); len(got) != 0 {
+		t.Errorf("base holds %v", got)
+	}
+}
+
+// While runs start and end, StaleRuns never names one that is alive.
+func TestStaleRunsNeverListsLiveRun(t *testing.T) {
+	base := t.TempDir()
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	live := map[string]bool{}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				st, err := NewState(base, "")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				live[st.Dir.Path()] = true
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+				mu.Lock()
+				delete(live, st.Dir.Path())
+				mu.Unlock()
+				st.Remove()
+			}
+		}()
+	}
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		before := map[string]bool{}
+		for d := range live {
+			before[d] = true
+		}
+		mu.Unlock()
+		for _, d := range StaleRuns(base) {
+			// Alive before the check began, and still alive after.
+			mu.Lock()
+			still := live[d]
+			mu.Unlock()
+			if before[d] && still {
+				t.Errorf("StaleRuns listed the live run %s", d)
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
 }

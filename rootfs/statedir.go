@@ -1,6 +1,9 @@
 package rootfs
 
-import "path/filepath"
+import (
+	"os"
+	"path/filepath"
+)
 
 // StateDir is one run's private directory on the host. It holds the
 // overlays' upper and work directories, so it must sit on a disk-backed file
@@ -16,3 +19,34 @@ func (s StateDir) Hosts() string         { return filepath.Join(string(s), "file
 func (s StateDir) Hostname() string      { return filepath.Join(string(s), "files", "hostname") }
 func (s StateDir) Empty() string         { return filepath.Join(string(s), "files", "empty") }
 func (s StateDir) Lock() string          { return filepath.Join(string(s), "lock") }
+
+// State is one run's state directory, held for the run's lifetime.
+type State struct {
+	Dir StateDir
+	// Lock is the state's lock file, flocked while the run lives: a later
+	// run that can take it knows this one is gone.
+	Lock *os.File
+	// Keep is --keep DIR, opened once before the command starts; nil
+	// without --keep. FinishKeep and Remove work only through it.
+	Keep *KeepDir
+}
+
+// Remove removes the run's state: the directory under the base, or with
+// --keep everything in DIR (DIR itself stays: sbx holds no safe way to its
+// parent). It releases the run's lock first, since it takes the lock itself
+// while it works.
+func (s *State) Remove() error {
+	s.Lock.Close()
+	if s.Keep != nil {
+		return removeStateIn(s.Keep.fd)
+	}
+	return RemoveState(s.Dir.Path())
+}
+
+// Close releases the lock and the --keep descriptor.
+func (s *State) Close() {
+	s.Lock.Close()
+	if s.Keep != nil {
+		s.Keep.Close()
+	}
+}

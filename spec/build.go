@@ -15,15 +15,21 @@ type Options struct {
 	Workdir  string
 	Mounts   []Mount // Source/Target as typed; resolved by Build
 	Rootfs   string
-	Keep     string
-	Diff     bool
-	Env      []string
-	UID, GID int
-	MapUsers string
-	Net      string
-	Timeout  time.Duration
-	Grace    time.Duration
-	Report   string
+	Home     string
+	// Homes are the caller's home directories ($HOME, the password
+	// database's), which --home empty checks the workdir against.
+	Homes []string
+	Keep  string
+	Diff  bool
+	// GitProtect is "on" (the default when empty) or "off".
+	GitProtect string
+	Env        []string
+	UID, GID   int
+	MapUsers   string
+	Net        string
+	Timeout    time.Duration
+	Grace      time.Duration
+	Report     string
 }
 
 // Caller is what Build needs to know about the process that invoked sbx.
@@ -74,6 +80,18 @@ func Build(o Options, c Caller) (*Spec, error) {
 		s.Rootfs = RootfsRO
 	default:
 		return nil, fmt.Errorf("--rootfs %q: expected cow or ro", o.Rootfs)
+	}
+	home, err := homeMode(o.Home, s.Workdir, o.Homes)
+	if err != nil {
+		return nil, err
+	}
+	s.Home = home
+	switch o.GitProtect {
+	case "on", "":
+		s.GitProtect = true
+	case "off":
+	default:
+		return nil, fmt.Errorf("--git-protect %q: expected on or off", o.GitProtect)
 	}
 	switch MapMode(o.MapUsers) {
 	case MapAuto, "":
@@ -196,6 +214,28 @@ func checkWorkdir(dir string) error {
 		return fmt.Errorf("--workdir %s: a workdir under /proc is not allowed", dir)
 	}
 	return nil
+}
+
+// homeMode reads --home. An emptied home under the workdir would be
+// mounted over by the workdir's bind and show whole, so that is refused
+// rather than run with less hidden than asked.
+func homeMode(mode, workdir string, homes []string) (HomeMode, error) {
+	switch HomeMode(mode) {
+	case HomeCOW, "":
+		return HomeCOW, nil
+	case HomeEmpty:
+	default:
+		return "", fmt.Errorf("--home %q: expected cow or empty", mode)
+	}
+	for _, h := range homes {
+		if !filepath.IsAbs(h) || filepath.Clean(h) == "/" {
+			continue // not emptied
+		}
+		if h = filepath.Clean(h); isUnder(h, workdir) {
+			return "", fmt.Errorf("--home empty: the workdir %s is or holds the home directory %s, which would stay visible through it; choose a --workdir inside the home or outside it", workdir, h)
+		}
+	}
+	return HomeEmpty, nil
 }
 
 func checkHostname(name string) error {

@@ -13,9 +13,13 @@ type Spec struct {
 	Env      []string `json:"env"` // final environment of the command, K=V
 
 	Rootfs RootfsMode `json:"rootfs"`
+	Home   HomeMode   `json:"home"`
 	Mounts []Mount    `json:"mounts"` // --bind/--ro-bind/--tmpfs/--hide in command-line order
 	Keep   string     `json:"keep,omitempty"`
 	Diff   bool       `json:"diff"`
+	// GitProtect keeps code-running git state (hooks, config keys) that
+	// the command plants in the workdir's git directories off the host.
+	GitProtect bool `json:"git_protect"`
 
 	UID      int     `json:"uid"`
 	GID      int     `json:"gid"`
@@ -44,6 +48,15 @@ type RootfsMode string
 const (
 	RootfsCOW RootfsMode = "cow" // copy-on-write: writes succeed inside and are discarded
 	RootfsRO  RootfsMode = "ro"  // read-only view of the host
+)
+
+// HomeMode says how the caller's home directories ($HOME and the one in the
+// password database) appear inside.
+type HomeMode string
+
+const (
+	HomeCOW   HomeMode = "cow"   // like the rest of the host, its secrets hidden
+	HomeEmpty HomeMode = "empty" // an empty tmpfs; only the workdir and binds under it show
 )
 
 // MapMode says how ids other than the caller's are mapped.

@@ -21,10 +21,13 @@ func TestBuildDefaults(t *testing.T) {
 		Workdir:  "/home/u/proj",
 		Env:      []string{"HOME=/home/u", "PATH=/bin"},
 		Rootfs:   RootfsCOW,
+		Home:     HomeCOW,
 		MapUsers: MapAuto,
-		Net:      NetNone,
-		Timeout:  time.Minute,
-		Grace:    10 * time.Second,
+		// On by default: see GitProtect.
+		GitProtect: true,
+		Net:        NetNone,
+		Timeout:    time.Minute,
+		Grace:      10 * time.Second,
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("Build defaults:\n got %+v\nwant %+v", s, want)
@@ -200,6 +203,23 @@ func TestBuildReadOnlyHasNoChanges(t *testing.T) {
 	} {
 		if _, err := Build(o, Caller{Cwd: "/w"}); err == nil || !strings.Contains(err.Error(), "--rootfs cow") {
 			t.Errorf("Build(%+v) = %v, want an error naming --rootfs cow", o, err)
+		}
+	}
+}
+
+func TestBuildGitProtect(t *testing.T) {
+	for _, tt := range []struct {
+		flag string
+		want bool
+		ok   bool
+	}{{"", true, true}, {"on", true, true}, {"off", false, true}, {"no", false, false}} {
+		s, err := Build(Options{Command: []string{"true"}, GitProtect: tt.flag}, Caller{Cwd: "/w"})
+		if (err == nil) != tt.ok {
+			t.Errorf("--git-protect %q: err %v", tt.flag, err)
+			continue
+		}
+		if err == nil && s.GitProtect != tt.want {
+			t.Errorf("--git-protect %q: GitProtect %v, want %v", tt.flag, s.GitProtect, tt.want)
 		}
 	}
 }

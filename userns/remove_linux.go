@@ -46,7 +46,9 @@ func RemoveInNamespace(dir string, m Maps) error {
 // closes (the maps are written) and removes DIR.
 func RemoveMain(dir string) int {
 	io.Copy(io.Discard, os.Stdin)
-	if err := rootfs.RemoveTree(dir); err != nil {
+	// The lock goes last: a removal that fails half-way still leaves a
+	// directory that the next run finds stale.
+	if err := rootfs.RemoveState(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "sbx:", err)
 		return 1
 	}

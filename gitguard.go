@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/gitprotect"
+	"github.com/sbx-sandbox/sbx/report"
+	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/spec"
+)
+
+// gitGuard is --git-protect for one run: which git directories of the
+// workdir are overlaid, descriptors of the host's ones taken before the
+// command started, and, after the run, the checked merge of what the
+// command wrote there.
+type gitGuard struct {
+	protect *rootfs.GitProtect
+	hostFDs map[string]int // git directory → O_DIRECTORY descriptor
+}
+
+// newGitGuard inspects the workdir; nil when protection is off.
+func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
+	if !s.GitProtect {
+		return nil, nil
+	}
+	repo, err := gitprotect.Inspect(s.Workdir, home)
+	if err != nil {
+		return nil, fmt.Errorf("--git-protect: %w; or run with --git-protect=off", err)
+	}
+	g := &gitGuard{protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths}, hostFDs: map[string]int{}}
+	for _, dir := range repo.GitDirs {
+		fd, err := rootfs.OpenBeneath(s.Workdir, dir, unix.O_RDONLY|unix.O_DIRECTORY)
+		if err != nil {
+			g.close()
+			return nil, fmt.Errorf("--git-protect: %w", err)
+		}
+		g.hostFDs[dir] = fd
+		g.protect.Dirs = append(g.protect.Dirs, dir)
+	}
+	for _, p := range repo.Symlinked {
+		// A hooks directory linked into the workdir (.git/hooks ->
+		// ../.githooks) is where the host's git looks for hooks: that
+		// directory is protected instead.
+		if target, ok := hooksLinkTarget(p, s.Workdir); ok {
+			g.protect.HooksPaths = append(g.protect.HooksPaths, target)
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "sbx: warning: %s is a symbolic link; sbx does not follow it, and what is written through it inside stays inside\n", p)
+	}
+	return g, nil
+}
+
+func (g *gitGuard) close() {
+	if g == nil {
+		return
+	}
+	for _, fd := range g.hostFDs {
+		unix.Close(fd)
+	}
+	g.hostFDs = nil
+}
+
+// merge takes what the command wrote in each git directory back to the
+// host, without hooks and code-running config keys, and says on stderr what
+// it refused. Every process inside has ended.
+func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string) []report.GitRefusal {
+	if g == nil {
+		return nil
+	}
+	defer g.close()
+	refused := []report.GitRefusal{}
+	for _, l := range layers {
+		host, ok := g.hostFDs[l.Dir]
+		if !ok {
+			continue
+		}
+		upper, err := unix.Open(l.Upper, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sbx: git: cannot read the changes to %s: %v; the host's copy is unchanged\n", l.Dir, err)
+			continue
+		}
+		res, err := gitprotect.MergeBack(upper, host)
+		unix.Close(upper)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sbx: git: merging the changes to %s: %v\n", l.Dir, err)
+		}
+		rel, _ := filepath.Rel(workdir, l.Dir)
+		for _, r := range res.Refused {
+			r.Path = filepath.Join(rel, r.Path)
+			refused = append(refused, report.GitRefusal{Path: r.Path, Key: r.Key, Reason: r.Reason})
+			if r.Key != "" {
+				fmt.Fprintf(os.Stderr, "sbx: git: %s in %s not kept: it can make git run a program on the host\n", r.Key, r.Path)
+			} else {
+				fmt.Fprintf(os.Stderr, "sbx: git: %s not kept: %s\n", r.Path, r.Reason)
+			}
+		}
+	}
+	return refused
+}
+
+// hooksLinkTarget is where a symlinked hooks directory leads, when that is
+// a directory in the workdir.
+func hooksLinkTarget(link, workdir string) (string, bool) {
+	if filepath.Base(link) != "hooks" {
+		return "", false
+	}
+	target, err := filepath.EvalSymlinks(link)
+	if err != nil || target == workdir || !strings.HasPrefix(target, workdir+"/") {
+		return "", false
+	}
+	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
+		return "", false
+	}
+	return target, true
+}

@@ -1,0 +1,78 @@
+package rootfs
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/sbx-sandbox/sbx/spec"
+)
+
+func TestBuildProtectGit(t *testing.T) {
+	host := newFakeHost(t, "usr/",
+		"w/.git/objects/", "w/.git/refs/", "w/.git/logs->/tmp", "w/.git/config",
+		"w/sub/mod/.git/hooks->/tmp", "w/sub/mod/.git/objects/", "w/tools/hooks/")
+	s := &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW, Net: spec.NetNone}
+	p := buildPlan(t, host, s, func(in *Inputs) {
+		in.Git = &GitProtect{Dirs: []string{"/w/.git", "/w/sub/mod/.git"}, HooksPaths: []string{"/w/tools/hooks"}}
+	})
+	w := index(p.Ops, Op{Kind: OpBind, Source: "/w", Target: "/w"})
+	if w < 0 {
+		t.Fatal("workdir not bound")
+	}
+	want := []Op{
+		{Kind: OpOverlay, Source: "/w/.git", Target: "/w/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/w"},
+		{Kind: OpBind, Source: "/w/.git/objects", Target: "/w/.git/objects", Beneath: "/w"},
+		{Kind: OpBind, Source: "/w/.git/refs", Target: "/w/.git/refs", Beneath: "/w"},
+		// logs is a symlink and hooks missing: neither is bound.
+		{Kind: OpBind, Source: "/w/sub", Target: "/w/sub", Beneath: "/w", Optional: true},
+		{Kind: OpBind, Source: "/w/sub/mod", Target: "/w/sub/mod", Beneath: "/w", Optional: true},
+		{Kind: OpOverlay, Source: "/w/sub/mod/.git", Target: "/w/sub/mod/.git", Upper: "/state/run-1/upper/git-1", Work: "/state/run-1/work/git-1", Beneath: "/w"},
+		{Kind: OpBind, Source: "/w/sub/mod/.git/objects", Target: "/w/sub/mod/.git/objects", Beneath: "/w"},
+		// hooks of the submodule is a symlink: not bound through.
+		{Kind: OpBind, Source: "/w/tools", Target: "/w/tools", Beneath: "/w", Optional: true},
+		{Kind: OpBind, Source: "/w/tools/hooks", Target: "/w/tools/hooks", ReadOnly: true, Beneath: "/w"},
+	}
+	if got := p.Ops[w+1 : w+1+len(want)]; !reflect.DeepEqual(got, want) {
+		t.Errorf("ops after the workdir:\n got %+v\nwant %+v", got, want)
+	}
+	wantLayers := []GitLayer{{Dir: "/w/.git", Upper: "/state/run-1/upper/git-0"}, {Dir: "/w/sub/mod/.git", Upper: "/state/run-1/upper/git-1"}}
+	if !reflect.DeepEqual(p.Git, wantLayers) {
+		t.Errorf("git layers %+v, want %+v", p.Git, wantLayers)
+	}
+	for _, l := range p.Layers {
+		if l.Target == "/w/.git" {
+			t.Error("a git overlay is listed as a copy-on-write layer (it would show in --diff and --keep)")
+		}
+	}
+}
+
+func TestBuildGitProtectOff(t *testing.T) {
+	host := newFakeHost(t, "usr/", "w/.git/hooks/", "w/.git/config")
+	p := buildPlan(t, host, &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW}, nil)
+	for _, op := range p.Ops {
+		if op.Target != "/w" && under(op.Target, "/w") {
+			t.Errorf("with protection off, op %+v in the workdir", op)
+		}
+	}
+}
+
+func TestBuildUserBindUnderWorkdirIsBeneath(t *testing.T) {
+	host := newFakeHost(t, "usr/", "w/cache/", "data/sub/")
+	s := &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW, Mounts: []spec.Mount{
+		{Kind: spec.MountROBind, Source: "/w/cache", Target: "/cache"},
+		{Kind: spec.MountROBind, Source: "/data/sub", Target: "/sub1"},
+		{Kind: spec.MountBind, Source: "/data", Target: "/data"},
+		{Kind: spec.MountROBind, Source: "/data/sub", Target: "/sub2"},
+	}}
+	p := buildPlan(t, host, s, nil)
+	got := map[string]string{}
+	for _, op := range p.Ops {
+		if op.Kind == OpBind && (op.Target == "/cache" || op.Target == "/sub1" || op.Target == "/data" || op.Target == "/sub2") {
+			got[op.Target] = op.Beneath
+		}
+	}
+	want := map[string]string{"/cache": "/w", "/sub1": "", "/data": "", "/sub2": "/data"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Beneath per bind %v, want %v", got, want)
+	}
+}

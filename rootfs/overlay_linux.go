@@ -1,0 +1,92 @@
+package rootfs
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+
+	"golang.org/x/sys/unix"
+)
+
+// bindSource is what to mount for a bind: the host path, or, for an op
+// with Beneath, its descriptor opened without following symlinks (the
+// mount then binds exactly the object that was checked).
+func bindSource(op Op) (src string, isDir bool, done func(), err error) {
+	if op.Beneath == "" {
+		fi, err := os.Stat(op.Source)
+		if err != nil {
+			return "", false, nil, err
+		}
+		return op.Source, fi.IsDir(), func() {}, nil
+	}
+	fd, err := OpenBeneath(op.Beneath, op.Source, unix.O_PATH)
+	if err != nil {
+		return "", false, nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return "", false, nil, err
+	}
+	return procPath(fd), st.Mode&unix.S_IFMT == unix.S_IFDIR, func() { unix.Close(fd) }, nil
+}
+
+func (a *applier) overlay(op Op) error {
+	fd, err := a.root.mkdirAll(op.Target, sourceDirMode(op.Source))
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return a.overlayOn(op, fd)
+}
+
+func sourceDirMode(p string) uint32 {
+	if fi, err := os.Stat(p); err == nil {
+		return uint32(fi.Mode().Perm())
+	}
+	return 0o755
+}
+
+// overlayOn mounts op's overlay on the directory fd. An op with Beneath
+// takes its lower directory from a descriptor opened without following
+// symlinks.
+func (a *applier) overlayOn(op Op, fd int) error {
+	lower := overlayPath(op.Source)
+	var lowerFile *os.File
+	if op.Beneath != "" {
+		lfd, err := OpenBeneath(op.Beneath, op.Source, unix.O_PATH|unix.O_DIRECTORY)
+		if err != nil {
+			return err
+		}
+		lowerFile = os.NewFile(uintptr(lfd), op.Source)
+		defer lowerFile.Close()
+		lower = procPath(lfd)
+	}
+	if a.plan.Driver == DriverFuse {
+		// The target travels as the helper's fd 3 and a checked lower as
+		// its fd 4: /proc/self in it is its own descriptor table.
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		target := os.NewFile(uintptr(dup), op.Target)
+		defer target.Close()
+		extra := []*os.File{target}
+		if lowerFile != nil {
+			extra, lower = append(extra, lowerFile), "/proc/self/fd/4"
+		}
+		opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, overlayPath(op.Upper), overlayPath(op.Work))
+		cmd := exec.Command(a.plan.FuseOverlayfs, "-o", opts, "/proc/self/fd/3")
+		cmd.ExtraFiles = extra
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("fuse-overlayfs -o %s: %v: %s", opts, err, out)
+		}
+		return nil
+	}
+	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower, overlayPath(op.Upper), overlayPath(op.Work))
+	if !a.plan.KeepUpper {
+		data += ",volatile"
+	}
+	return mount("overlay", procPath(fd), "overlay", 0, data)
+}

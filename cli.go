@@ -23,23 +23,23 @@ type cli struct {
 
 type runCmd struct {
 	Hostname   string        `default:"sbx" placeholder:"NAME" help:"Hostname inside."`
-	Workdir    string        `placeholder:"DIR" help:"Directory bound read-write at the same path, and where the command starts (default: the current directory). Its .git/hooks and .git/config stay read-only."`
+	Workdir    string        `placeholder:"DIR" help:"Directory bound read-write at the same path, and where the command starts (default: the current directory). Its git hooks and code-running git config are protected (--git-protect)."`
 	Bind       []string      `sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-write (repeatable; binds, tmpfs and hides apply in the order given)."`
 	RoBind     []string      `name:"ro-bind" sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-only."`
 	Tmpfs      []string      `sep:"none" placeholder:"DST" help:"Mount an empty tmpfs at DST."`
 	Hide       []string      `sep:"none" placeholder:"PATH" help:"Hide PATH: an empty read-only directory or file in its place."`
 	Rootfs     string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (writes succeed inside and are discarded) or read-only."`
 	Home       string        `enum:"cow,empty" default:"cow" placeholder:"cow|empty" help:"Your home directories ($HOME and the one in /etc/passwd). cow: copy-on-write like the rest of the host, with keys, tokens and histories hidden. empty: an empty directory instead; only the workdir and binds under them show (the workdir must not be a home or hold one)."`
-	Keep       string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers, one per host directory) in DIR, a new or empty directory."`
+	Keep       string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers, one per host directory) in DIR, a new or empty directory, not a symbolic link."`
 	Diff       bool          `help:"Print what the run changed outside its binds (added, modified, deleted) on stderr."`
-	GitProtect string        `name:"git-protect" enum:"on,off" default:"on" placeholder:"on|off" help:"on: the workdir's git hooks stay read-only and git config keys that run programs (core.fsmonitor, core.hooksPath, filter.*, alias.*=!..., ...) never reach the host; other git changes persist. off: the command may plant hooks and config that your git runs later on the host."`
+	GitProtect string        `name:"git-protect" enum:"on,off" default:"on" placeholder:"on|off" help:"on: the workdir's git hooks stay read-only and git config keys that run programs (core.fsmonitor, core.hooksPath, filter.*, alias.*, ...) never reach the host; other git changes persist. off: the command may plant hooks and config that your git runs later on the host."`
 	Env        []string      `sep:"none" placeholder:"K=V|K" help:"Set K=V, or pass the caller's K (even one that looks secret)."`
 	UID        int           `name:"uid" placeholder:"N" help:"User id inside (default 0)."`
 	GID        int           `name:"gid" placeholder:"N" help:"Group id inside (default 0)."`
 	MapUsers   string        `name:"map-users" enum:"auto,none" default:"auto" placeholder:"auto|none" help:"auto: ids 1..65535 inside map to your /etc/subuid range through newuidmap when available (chown and package managers work); none: only your own id."`
 	Timeout    time.Duration `placeholder:"DUR" help:"Kill the run after DUR (e.g. 90s, 10m): SIGTERM to every process, SIGKILL after --grace; exit 124."`
 	Grace      time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout."`
-	Report     string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE."`
+	Report     string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE (created before the command starts; not a symbolic link)."`
 	Net        string        `enum:"none,slirp,host" default:"none" placeholder:"none|slirp|host" help:"none: loopback only (default). host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation. slirp: not available yet."`
 	Command    []string      `arg:"" passthrough:"partial" name:"command" help:"The command and its arguments, after --."`
 }
@@ -49,8 +49,10 @@ func (r *runCmd) Help() string {
 own hostname, SysV IPC, process tree, mounts and (empty) network. The host's
 directories are visible copy-on-write: the command can write anywhere, and
 nothing reaches the host except in the working directory and --bind paths.
-Secrets under $HOME (~/.ssh, ~/.aws, ~/.docker, ...) are hidden and only a
-short list of environment variables passes.
+Secrets under your home (~/.ssh, ~/.aws, ~/.docker, histories, ...) are
+hidden, the workdir's git hooks and code-running git config never reach the
+host, and only a short list of environment variables passes. The mounts that
+hide and protect are locked: not even root inside can undo them.
 
 Examples:
   sbx run -- make test                 # build and test, the host untouched

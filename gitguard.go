@@ -94,7 +94,7 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string) []report.GitR
 			r.Path = filepath.Join(rel, r.Path)
 			refused = append(refused, report.GitRefusal{Path: r.Path, Key: r.Key, Reason: r.Reason})
 			if r.Key != "" {
-				fmt.Fprintf(os.Stderr, "sbx: git: %s in %s not kept: it can make git run a program on the host\n", r.Key, r.Path)
+				fmt.Fprintf(os.Stderr, "sbx: git: %s in %s not kept: with it, git on the host could run a program or act outside the repository\n", r.Key, r.Path)
 			} else {
 				fmt.Fprintf(os.Stderr, "sbx: git: %s not kept: %s\n", r.Path, r.Reason)
 			}

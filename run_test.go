@@ -88,3 +88,32 @@ func TestRunFuseOverlayfsFallback(t *testing.T) {
 		t.Error("the write reached the host's /etc")
 	}
 }
+
+// TestRunFuseOverlayfsGitProtect protects a git directory through
+// fuse-overlayfs, whose lower directory travels as a descriptor.
+func TestRunFuseOverlayfsGitProtect(t *testing.T) {
+	if _, err := lookSystemPath("fuse-overlayfs"); err != nil || unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) != nil {
+		gap(t, "fuse-overlayfs or a read-write /dev/fuse is missing (.ci/run installs it and makes /dev/fuse 0666)")
+		return
+	}
+	preferFuseOverlayfs = true
+	defer func() { preferFuseOverlayfs = false }()
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, ".git", "hooks"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, ".git", "config"), []byte("[core]\n\tbare = false\n"), 0o644))
+	script := `grep -c fuse-overlayfs /proc/self/mountinfo > count; printf '[core]\n\tfsmonitor = evil\n[user]\n\temail = dev@example.com\n' >> .git/config; echo x > .git/hooks/pre-commit 2>/dev/null && echo hook-written > hook; true`
+	if code := runIn(t, dir, "--", "sh", "-c", script); code != 0 {
+		t.Fatalf("status %d", code)
+	}
+	if count, _ := os.ReadFile(filepath.Join(dir, "count")); strings.TrimSpace(string(count)) == "0" {
+		t.Errorf("no fuse-overlayfs mount inside")
+	}
+	config, err := os.ReadFile(filepath.Join(dir, ".git", "config"))
+	must(t, err)
+	if !strings.Contains(string(config), "dev@example.com") || strings.Contains(string(config), "fsmonitor") {
+		t.Errorf("host .git/config after the run:\n%s\nwant the email and no fsmonitor", config)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hook")); err == nil {
+		t.Error("a hook was written through the read-only hooks bind")
+	}
+}

@@ -28,7 +28,7 @@ type Record struct {
 	Changes         []rootfs.Change `json:"changes"`
 	// GitRefused are the changes to the workdir's git directories that
 	// did not reach the host (--git-protect): keys that run programs,
-	// hooks, symlinks. Empty, never null, when git protection ran.
+	// hooks, symlinks. Absent when nothing was refused.
 	GitRefused []GitRefusal `json:"git_refused,omitempty"`
 	Error      string       `json:"error,omitempty"`
 }

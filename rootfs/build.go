@@ -104,6 +104,9 @@ func Build(in Inputs) (*Plan, error) {
 	if err := b.userMounts(); err != nil {
 		return nil, err
 	}
+	// Protections go on top of the user's mounts, so a later --bind over
+	// a parent of the workdir does not hide them.
+	b.protectGit()
 	b.protectSelf()
 	b.hideState()
 	if in.Spec.Rootfs == spec.RootfsRO {

@@ -47,12 +47,11 @@ func (b *builder) system() {
 	}
 }
 
-// workdir binds the working directory read-write and protects the places
-// where git finds code to run later (see protectGit).
+// workdir binds the working directory read-write; protectGit covers the
+// places where git finds code to run later.
 func (b *builder) workdir() {
 	w := b.in.Spec.Workdir
 	b.add(Op{Kind: OpBind, Source: w, Target: w})
-	b.protectGit()
 }
 
 // secrets hides the known places of keys and tokens: under each home, and

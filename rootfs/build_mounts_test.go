@@ -24,8 +24,6 @@ func TestBuildWorkdirSecretsAndUserMounts(t *testing.T) {
 	empty := "/state/run-1/files/empty"
 	wantTail := []Op{
 		{Kind: OpBind, Source: "/home/u/proj", Target: "/home/u/proj"},
-		{Kind: OpOverlay, Source: "/home/u/proj/.git", Target: "/home/u/proj/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/home/u/proj"},
-		{Kind: OpBind, Source: "/home/u/proj/.git/hooks", Target: "/home/u/proj/.git/hooks", ReadOnly: true, Beneath: "/home/u/proj"},
 		{Kind: OpHide, Source: empty, Target: "/home/u/.ssh", Optional: true},
 		{Kind: OpHide, Source: empty, Target: "/home/u/.aws", Optional: true},
 		{Kind: OpHide, Source: empty, Target: "/etc/gitlab-runner", Optional: true},
@@ -33,6 +31,9 @@ func TestBuildWorkdirSecretsAndUserMounts(t *testing.T) {
 		{Kind: OpHide, Source: empty, Target: "/etc/passwd"},
 		{Kind: OpBind, Source: "/etc", Target: "/y", ReadOnly: true},
 		{Kind: OpTmpfs, Target: "/z", Mode: 0o1777, Data: "nosuid,nodev"},
+		// Git's protection last, over the user's mounts.
+		{Kind: OpOverlay, Source: "/home/u/proj/.git", Target: "/home/u/proj/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/home/u/proj"},
+		{Kind: OpBind, Source: "/home/u/proj/.git/hooks", Target: "/home/u/proj/.git/hooks", ReadOnly: true, Beneath: "/home/u/proj"},
 	}
 	got := p.Ops[len(p.Ops)-len(wantTail):]
 	if !reflect.DeepEqual(got, wantTail) {

@@ -32,7 +32,7 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--git-protect: %w; or run with --git-protect=off", err)
 	}
-	g := &gitGuard{protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths}, hostFDs: map[string]int{}}
+	g := &gitGuard{protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles}, hostFDs: map[string]int{}}
 	for _, dir := range repo.GitDirs {
 		fd, err := rootfs.OpenBeneath(s.Workdir, dir, unix.O_RDONLY|unix.O_DIRECTORY)
 		if err != nil {

@@ -22,6 +22,10 @@ type Repo struct {
 	// the workdir. They may not exist yet: the command must not be able to
 	// create them either.
 	HooksPaths []string
+	// GitFiles are `.git` files (gitdir: ...) of the workdir and of its
+	// submodules: rewritten, one would point the host's git at a
+	// repository the command made.
+	GitFiles []string
 	// Symlinked are candidates (git dirs, their hooks, objects, refs and
 	// logs, hooks paths) that exist but are a symlink or lie under one:
 	// nothing is bound through them.
@@ -87,6 +91,7 @@ func (in *inspector) dotGit(found []gitDir, rel, worktree string) []gitDir {
 	case unix.S_IFDIR:
 		return in.addGitDir(found, gitDir{rel, worktree})
 	case unix.S_IFREG:
+		in.repo.GitFiles = append(in.repo.GitFiles, filepath.Join(in.root, rel))
 		data, err := readSmall(in.fd, rel, 4096)
 		if err != nil {
 			return found

@@ -41,6 +41,9 @@ func TestInspect(t *testing.T) {
 	if !reflect.DeepEqual(repo.HooksPaths, wantHooks) {
 		t.Errorf("HooksPaths = %q, want %q", repo.HooksPaths, wantHooks)
 	}
+	if want := []string{filepath.Join(w, "filed/.git")}; !reflect.DeepEqual(repo.GitFiles, want) {
+		t.Errorf("GitFiles = %q, want %q", repo.GitFiles, want)
+	}
 	wantLinks := []string{filepath.Join(w, ".git/hooks"), filepath.Join(w, "linked/.git")}
 	if !reflect.DeepEqual(repo.Symlinked, wantLinks) {
 		t.Errorf("Symlinked = %q, want %q", repo.Symlinked, wantLinks)
@@ -56,6 +59,9 @@ func TestInspectGitFile(t *testing.T) {
 	}
 	if want := []string{filepath.Join(w, "store/repo.git")}; !reflect.DeepEqual(repo.GitDirs, want) {
 		t.Errorf("GitDirs = %q, want %q", repo.GitDirs, want)
+	}
+	if want := []string{filepath.Join(w, ".git")}; !reflect.DeepEqual(repo.GitFiles, want) {
+		t.Errorf("GitFiles = %q, want %q", repo.GitFiles, want)
 	}
 
 	// A target outside the workdir is out of the command's reach.

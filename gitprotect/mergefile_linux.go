@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -14,6 +15,7 @@ import (
 const (
 	maxConfigSize = 4 << 20 // far above any real config; bounds what is parsed
 	maxSmallFile  = 1 << 20
+	maxIndexSize  = 1 << 30 // a large monorepo's index is a few hundred MiB
 )
 
 // file merges one regular file of the current upper directory.
@@ -38,6 +40,8 @@ func (m *merger) file(name, rel string, st *unix.Stat_t) {
 		m.write(name, rel, bytes.NewReader(data), perm)
 	case name == "config" || name == "config.worktree":
 		m.config(name, rel, perm)
+	case name == "index":
+		m.index(name, rel, perm)
 	case isRebaseTodo(name, m.stack[len(m.stack)-1].name):
 		m.todo(name, rel, perm)
 	default:
@@ -48,6 +52,31 @@ func (m *merger) file(name, rel string, st *unix.Stat_t) {
 		}
 		defer src.Close()
 		m.write(name, rel, src, perm)
+	}
+}
+
+// index writes back the command's index unless it gains a submodule
+// entry (see gitlinks).
+func (m *merger) index(name, rel string, perm uint32) {
+	sandbox, err := readSmall(m.upper, name, maxIndexSize)
+	if err != nil {
+		m.refuse(rel, err.Error())
+		return
+	}
+	host, _, err := m.hostVersion(name, maxIndexSize)
+	if err != nil {
+		m.refuse(rel, "host's version: "+err.Error())
+		return
+	}
+	added, err := newGitlinks(host, sandbox)
+	switch {
+	case err != nil:
+		m.refuse(rel, "host's index kept: "+err.Error())
+	case len(added) > 0:
+		sort.Strings(added)
+		m.refuse(rel, "host's index kept: it adds the submodule "+strings.Join(added, ", ")+", whose repository the command made; add it again on the host")
+	default:
+		m.write(name, rel, bytes.NewReader(sandbox), perm)
 	}
 }
 

@@ -16,6 +16,9 @@ type GitProtect struct {
 	Dirs []string
 	// HooksPaths are core.hooksPath directories that lie in the workdir.
 	HooksPaths []string
+	// Files are `.git` files (gitdir: ...) in the workdir, bound
+	// read-only: rewritten, one would point the host's git elsewhere.
+	Files []string
 }
 
 // GitLayer is the overlay over one protected git directory: what the
@@ -63,9 +66,9 @@ func (b *builder) protectGit() {
 			b.add(Op{Kind: OpBind, Source: hooks, Target: hooks, ReadOnly: true, Beneath: w})
 		}
 	}
-	for _, h := range g.HooksPaths {
-		b.pinAncestors(w, w, h)
-		b.add(Op{Kind: OpBind, Source: h, Target: h, ReadOnly: true, Beneath: w})
+	for _, p := range append(append([]string{}, g.HooksPaths...), g.Files...) {
+		b.pinAncestors(w, w, p)
+		b.add(Op{Kind: OpBind, Source: p, Target: p, ReadOnly: true, Beneath: w})
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 func TestBuildProtectGit(t *testing.T) {
 	host := newFakeHost(t, "usr/",
 		"w/.git/objects/", "w/.git/refs/", "w/.git/logs->/tmp", "w/.git/config",
-		"w/sub/mod/.git/hooks->/tmp", "w/sub/mod/.git/objects/", "w/tools/hooks/")
+		"w/sub/mod/.git/hooks->/tmp", "w/sub/mod/.git/objects/", "w/tools/hooks/", "w/sub/file/.git")
 	s := &spec.Spec{Workdir: "/w", Rootfs: spec.RootfsCOW, Net: spec.NetNone}
 	p := buildPlan(t, host, s, func(in *Inputs) {
-		in.Git = &GitProtect{Dirs: []string{"/w/.git", "/w/sub/mod/.git"}, HooksPaths: []string{"/w/tools/hooks"}}
+		in.Git = &GitProtect{Dirs: []string{"/w/.git", "/w/sub/mod/.git"}, HooksPaths: []string{"/w/tools/hooks"}, Files: []string{"/w/sub/file/.git"}}
 	})
 	w := index(p.Ops, Op{Kind: OpBind, Source: "/w", Target: "/w"})
 	if w < 0 {
@@ -31,6 +31,9 @@ func TestBuildProtectGit(t *testing.T) {
 		// hooks of the submodule is a symlink: not bound through.
 		{Kind: OpBind, Source: "/w/tools", Target: "/w/tools", Beneath: "/w", Optional: true},
 		{Kind: OpBind, Source: "/w/tools/hooks", Target: "/w/tools/hooks", ReadOnly: true, Beneath: "/w"},
+		// A submodule's .git file, read-only; /w/sub is pinned already.
+		{Kind: OpBind, Source: "/w/sub/file", Target: "/w/sub/file", Beneath: "/w", Optional: true},
+		{Kind: OpBind, Source: "/w/sub/file/.git", Target: "/w/sub/file/.git", ReadOnly: true, Beneath: "/w"},
 	}
 	if got := p.Ops[w+1 : w+1+len(want)]; !reflect.DeepEqual(got, want) {
 		t.Errorf("ops after the workdir:\n got %+v\nwant %+v", got, want)

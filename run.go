@@ -120,7 +120,9 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 // through descriptors taken before the command started.
 func afterRun(sb *userns.Sandbox, s *spec.Spec, state *rootfs.State, plan *rootfs.Plan, git *gitGuard, maps userns.Maps, rec *report.Record, setupFailed bool) {
 	if plan != nil && len(plan.Git) > 0 {
-		sb.Reap() // nothing inside may still write in the git overlays
+		// Nothing inside writes in the git overlays any more: PID 1
+		// killed and reaped every process before it reported, or the
+		// kernel did when PID 1 died.
 		rec.GitRefused = git.merge(plan.Git, s.Workdir)
 	} else {
 		git.close()

@@ -60,8 +60,9 @@ func Int64(v int64) *int64 { return &v }
 // may write where its name lives; the record goes to the file opened then,
 // whatever the name points to by the end of the run.
 type File struct {
-	fd   int
-	path string
+	fd, dir int // the file, and the directory its name is in
+	name    string
+	path    string
 }
 
 // Create opens path for the record, creating it (mode 0644) if missing. The
@@ -78,7 +79,12 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: directory %s: %w", path, filepath.Dir(path), err)
 	}
-	defer unix.Close(dir)
+	keepDir := false
+	defer func() {
+		if !keepDir {
+			unix.Close(dir)
+		}
+	}()
 	// O_NONBLOCK: opening a fifo must fail or return at once, never wait
 	// for a reader.
 	fd, err := unix.Openat(dir, name, unix.O_CREAT|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
@@ -100,7 +106,8 @@ func Create(path string) (*File, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	return &File{fd: fd, path: path}, nil
+	keepDir = true
+	return &File{fd: fd, dir: dir, name: name, path: path}, nil
 }
 
 // Write replaces the file's content with the record, through the
@@ -124,6 +131,22 @@ func (f *File) Write(r Record) error {
 		}
 		off += n
 	}
+	return f.stillNamed()
+}
+
+// stillNamed tells the user when the command removed or replaced the
+// record's name during the run: the record is then in a file no name leads
+// to, and the user should know rather than find nothing or a stranger's
+// file there.
+func (f *File) stillNamed() error {
+	var mine, named unix.Stat_t
+	if err := unix.Fstat(f.fd, &mine); err != nil {
+		return fmt.Errorf("%s: %w", f.path, err)
+	}
+	err := unix.Fstatat(f.dir, f.name, &named, unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil || named.Dev != mine.Dev || named.Ino != mine.Ino {
+		return fmt.Errorf("%s was removed or replaced during the run (not followed); the record was not written there", f.path)
+	}
 	return nil
 }
 
@@ -133,7 +156,8 @@ func (f *File) Close() error {
 		return nil
 	}
 	err := unix.Close(f.fd)
-	f.fd = -1
+	unix.Close(f.dir)
+	f.fd, f.dir = -1, -1
 	return err
 }
 

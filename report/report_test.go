@@ -173,8 +173,10 @@ func TestWriteAfterSwap(t *testing.T) {
 	if err := os.Symlink(bashrc, path); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Write(Record{ExitCode: 3, Cause: "exit"}); err != nil {
-		t.Fatal(err)
+	// The write goes to the original file, and the user is told that its
+	// name no longer leads there.
+	if err := f.Write(Record{ExitCode: 3, Cause: "exit"}); err == nil || !strings.Contains(err.Error(), "replaced during the run") {
+		t.Errorf("Write after the swap: %v, want an error saying the name was replaced", err)
 	}
 	if b, _ := os.ReadFile(bashrc); string(b) != "rc\n" {
 		t.Errorf("the symlink's target changed: %q", b)

@@ -1,6 +1,7 @@
 package userns
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,4 +59,11 @@ func idSpan(content string) (lo, hi int, ok bool) {
 		hi = max(hi, r.ContainerID+r.Size-1)
 	}
 	return lo, hi, true
+}
+
+// nestFailed tells the errors of the nested clone from those of the exec:
+// exec(2) returns none of these, clone(2) of a user namespace does when
+// the host allows no more of them (ENOSPC, EUSERS) or none at that depth.
+func nestFailed(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS) || errors.Is(err, syscall.EPERM)
 }

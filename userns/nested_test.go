@@ -28,3 +28,16 @@ func TestIDSpan(t *testing.T) {
 		t.Errorf("idSpan = %d %d %v, want 0 65535 true", lo, hi, ok)
 	}
 }
+
+func TestNestFailed(t *testing.T) {
+	for _, err := range []error{syscall.ENOSPC, syscall.EUSERS, syscall.EPERM} {
+		if !nestFailed(err) {
+			t.Errorf("%v: not a failure to nest", err)
+		}
+	}
+	for _, err := range []error{syscall.ENOENT, syscall.EACCES, syscall.ENOEXEC} {
+		if nestFailed(err) {
+			t.Errorf("%v: taken for a failure to nest (it is the command's)", err)
+		}
+	}
+}

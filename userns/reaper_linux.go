@@ -50,6 +50,9 @@ func (c *child) runCommand() *Exit {
 		unix.Close(c.ptyFD)
 	}
 	if err != nil {
+		if nestFailed(err) {
+			return &Exit{Code: ExitSetup, ExecError: fmt.Sprintf("cannot start the command in a user namespace of its own (the one that locks the sandbox's mounts): %v; run `sbx doctor` for what this host allows", err)}
+		}
 		return &Exit{Code: ExecFailureStatus(err), ExecError: fmt.Sprintf("%s: %v", s.Command[0], err)}
 	}
 	exit := c.reap(pid)

@@ -21,6 +21,7 @@ import (
 type gitGuard struct {
 	protect *rootfs.GitProtect
 	hostFDs map[string]int // git directory → O_DIRECTORY descriptor
+	root    string         // the workdir on the host, symlinks resolved
 }
 
 // newGitGuard inspects the workdir; nil when protection is off.
@@ -28,13 +29,20 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 	if !s.GitProtect {
 		return nil, nil
 	}
-	repo, err := gitprotect.Inspect(s.Workdir, home)
+	repo, err := gitprotect.Inspect(s.WorkdirSource, home)
 	if err != nil {
 		return nil, fmt.Errorf("--git-protect: %w; or run with --git-protect=off", err)
 	}
-	g := &gitGuard{protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles}, hostFDs: map[string]int{}}
+	g := &gitGuard{
+		protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles, Unpopulated: repo.Unpopulated},
+		hostFDs: map[string]int{},
+		root:    s.WorkdirSource,
+	}
+	for _, p := range repo.Unpopulated {
+		fmt.Fprintf(os.Stderr, "sbx: %s is a submodule not initialised: read-only inside, so that no repository can be planted there for your git; run `git submodule update --init` before sbx, or use --git-protect=off\n", rootfs.QuotePath(p))
+	}
 	for _, dir := range repo.GitDirs {
-		fd, err := rootfs.OpenBeneath(s.Workdir, dir, unix.O_RDONLY|unix.O_DIRECTORY)
+		fd, err := rootfs.OpenBeneath(s.WorkdirSource, dir, unix.O_RDONLY|unix.O_DIRECTORY)
 		if err != nil {
 			g.close()
 			return nil, fmt.Errorf("--git-protect: %w", err)
@@ -46,7 +54,7 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 		// A hooks directory linked into the workdir (.git/hooks ->
 		// ../.githooks) is where the host's git looks for hooks: that
 		// directory is protected instead.
-		if target, ok := hooksLinkTarget(p, s.Workdir); ok {
+		if target, ok := hooksLinkTarget(p, s.WorkdirSource); ok {
 			g.protect.HooksPaths = append(g.protect.HooksPaths, target)
 			continue
 		}
@@ -89,18 +97,48 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string) []report.GitR
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sbx: git: merging the changes to %s: %v\n", l.Dir, err)
 		}
+		res.Refused = append(res.Refused, gitprotect.CleanObjects(host)...)
 		rel, _ := filepath.Rel(workdir, l.Dir)
 		for _, r := range res.Refused {
 			r.Path = filepath.Join(rel, r.Path)
 			refused = append(refused, report.GitRefusal{Path: r.Path, Key: r.Key, Reason: r.Reason})
+			// Names and reasons come from the command's files: quoted,
+			// they cannot forge lines or reach the terminal raw.
 			if r.Key != "" {
-				fmt.Fprintf(os.Stderr, "sbx: git: %s in %s not kept: with it, git on the host could run a program or act outside the repository\n", r.Key, r.Path)
+				fmt.Fprintf(os.Stderr, "sbx: git: %s in %s not kept: with it, git on the host could run a program or act outside the repository\n", rootfs.QuotePath(r.Key), rootfs.QuotePath(r.Path))
 			} else {
-				fmt.Fprintf(os.Stderr, "sbx: git: %s not kept: %s\n", r.Path, r.Reason)
+				fmt.Fprintf(os.Stderr, "sbx: git: %s not kept: %s\n", rootfs.QuotePath(r.Path), rootfs.QuotePath(r.Reason))
 			}
 		}
 	}
+	for _, p := range g.protect.Unpopulated {
+		if r, ok := g.defuseSubmodule(p); ok {
+			refused = append(refused, r)
+			fmt.Fprintf(os.Stderr, "sbx: git: %s not kept: %s\n", rootfs.QuotePath(r.Path), r.Reason)
+		}
+	}
 	return refused
+}
+
+// defuseSubmodule moves aside a repository that the command made in a
+// submodule directory that had none (one that did not exist could not be
+// bound read-only): the host's git must not run it.
+func (g *gitGuard) defuseSubmodule(dir string) (report.GitRefusal, bool) {
+	fd, err := rootfs.OpenBeneath(g.root, dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return report.GitRefusal{}, false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstatat(fd, ".git", &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return report.GitRefusal{}, false
+	}
+	rel, _ := filepath.Rel(g.root, filepath.Join(dir, ".git"))
+	aside := ".git.sbx-untrusted"
+	if err := unix.Renameat2(fd, ".git", fd, aside, unix.RENAME_NOREPLACE); err != nil {
+		return report.GitRefusal{Path: rel, Reason: "a repository the command made in an uninitialised submodule, and it could not be moved aside: " + err.Error()}, true
+	}
+	return report.GitRefusal{Path: rel, Reason: "a repository the command made in an uninitialised submodule; moved to " + aside}, true
 }
 
 // hooksLinkTarget is where a symlinked hooks directory leads, when that is

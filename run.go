@@ -38,8 +38,8 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if err != nil {
 		return fail(err)
 	}
-	if fi, err := os.Stat(s.Workdir); err != nil || !fi.IsDir() {
-		return failRecord(s, fmt.Errorf("--workdir %s: not a directory", s.Workdir))
+	if err := resolveWorkdir(s, []string{os.Getenv("HOME"), rootfs.PasswdHome()}); err != nil {
+		return failRecord(s, err)
 	}
 	if term.IsTerminal(0) {
 		s.Terminal = &spec.WindowSize{Rows: 24, Cols: 80}
@@ -58,10 +58,16 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	// by a symlink meanwhile.
 	var recordFile *report.File
 	if s.Report != "" {
-		if recordFile, err = report.Create(s.Report); err != nil {
+		if recordFile, err = createRecord(s); err != nil {
 			return fail(fmt.Errorf("--report: %w", err))
 		}
 		defer recordFile.Close()
+	}
+	var keep *rootfs.KeepDir
+	if s.Keep != "" {
+		if keep, err = openKeep(s); err != nil {
+			return failRecord(s, err)
+		}
 	}
 
 	// The state directory and the plan are made while the child starts.
@@ -72,7 +78,12 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	)
 	prepare := func() (*userns.Setup, error) {
 		var err error
-		if state, err = rootfs.NewState(base, s.Keep); err != nil {
+		if keep != nil {
+			state, err = rootfs.NewKeepState(keep)
+		} else {
+			state, err = rootfs.NewState(base, "")
+		}
+		if err != nil {
 			return nil, err
 		}
 		if git, err = newGitGuard(s, home); err != nil {
@@ -119,11 +130,11 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 // CPU time. Everything it touches the command could write is reached
 // through descriptors taken before the command started.
 func afterRun(sb *userns.Sandbox, s *spec.Spec, state *rootfs.State, plan *rootfs.Plan, git *gitGuard, maps userns.Maps, rec *report.Record, setupFailed bool) {
-	if plan != nil && len(plan.Git) > 0 {
+	if plan != nil && git != nil {
 		// Nothing inside writes in the git overlays any more: PID 1
 		// killed and reaped every process before it reported, or the
 		// kernel did when PID 1 died.
-		rec.GitRefused = git.merge(plan.Git, s.Workdir)
+		rec.GitRefused = git.merge(plan.Git, s.WorkdirSource)
 	} else {
 		git.close()
 	}
@@ -251,7 +262,10 @@ func fail(err error) int {
 func failRecord(s *spec.Spec, err error) int {
 	fmt.Fprintln(os.Stderr, "sbx:", err)
 	if s.Report != "" {
-		report.Write(s.Report, report.Record{ExitCode: userns.ExitSetup, Cause: "setup-error", Error: err.Error()})
+		if f, ferr := createRecord(s); ferr == nil {
+			f.Write(report.Record{ExitCode: userns.ExitSetup, Cause: "setup-error", Error: err.Error()})
+			f.Close()
+		}
 	}
 	return userns.ExitSetup
 }

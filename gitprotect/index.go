@@ -18,7 +18,11 @@ import (
 
 const gitlinkMode = 0o160000
 
-// gitlinks lists the paths of the gitlink entries of an index.
+// gitlinks lists the paths of the gitlink entries of an index. It reads
+// the entries as git does: the name's length from the entry's flags (all of
+// it from the NUL only when the flags say 0xFFF or more). An index split
+// in two (split index, the "link" extension) is refused: its entries live in
+// a shared file of their own.
 func gitlinks(index []byte) (map[string]bool, error) {
 	if len(index) < 12 || !bytes.Equal(index[:4], []byte("DIRC")) {
 		return nil, errors.New("not a git index")
@@ -47,6 +51,7 @@ func gitlinks(index []byte) (map[string]bool, error) {
 			}
 			off += 2
 		}
+		nameLen := int(flags & 0xfff)
 		var path []byte
 		if version == 4 {
 			strip, n := binary.Uvarint(index[off:])
@@ -58,21 +63,46 @@ func gitlinks(index []byte) (map[string]bool, error) {
 			if end < 0 {
 				return nil, errors.New("index truncated")
 			}
-			path = append(append([]byte{}, prev[:len(prev)-int(strip)]...), index[off:off+end]...)
+			kept := len(prev) - int(strip)
+			if nameLen != 0xfff && kept+end != nameLen {
+				return nil, errors.New("entry name length does not match its flags")
+			}
+			path = append(append([]byte{}, prev[:kept]...), index[off:off+end]...)
 			off += end + 1
 		} else {
-			end := bytes.IndexByte(index[off:], 0)
-			if end < 0 {
-				return nil, errors.New("index truncated")
+			if nameLen == 0xfff {
+				end := bytes.IndexByte(index[off:], 0)
+				if end < 0 {
+					return nil, errors.New("index truncated")
+				}
+				nameLen = end
 			}
-			path = index[off : off+end]
+			if off+nameLen >= len(index) || index[off+nameLen] != 0 {
+				return nil, errors.New("entry name length does not match its flags")
+			}
+			path = index[off : off+nameLen]
 			// Entries are padded with NULs to a multiple of 8 bytes.
-			off = start + (off+end-start+8)&^7
+			off = start + (off+nameLen-start+8)&^7
+		}
+		if bytes.IndexByte(path, 0) >= 0 {
+			return nil, errors.New("entry name holds a NUL")
 		}
 		prev = path
 		if mode&0o170000 == gitlinkMode {
 			links[string(path)] = true
 		}
+	}
+	// Extensions follow the entries, up to the checksum.
+	for off+8 <= len(index)-hashLen {
+		sig := string(index[off : off+4])
+		size := int(binary.BigEndian.Uint32(index[off+4 : off+8]))
+		if sig == "link" {
+			return nil, errors.New("a split index (its entries are in a shared index file)")
+		}
+		if size < 0 || off+8+size > len(index) {
+			return nil, errors.New("index extension truncated")
+		}
+		off += 8 + size
 	}
 	return links, nil
 }

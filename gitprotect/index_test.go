@@ -130,3 +130,20 @@ func testRealIndex(t *testing.T, format string) {
 		}
 	}
 }
+
+// TestGitlinksLikeGit: the name's length comes from the flags, as git
+// reads it, so a NUL placed early cannot hide an entry from the check; a
+// split index is refused.
+func TestGitlinksLikeGit(t *testing.T) {
+	idx := makeIndex(2, []indexEntry{{"sub", gitlinkMode}})
+	// Claim a longer name than the NUL allows.
+	binary.BigEndian.PutUint16(idx[12+60:], 5)
+	if _, err := gitlinks(idx); err == nil {
+		t.Error("a name length that disagrees with the NUL was accepted")
+	}
+	split := append(makeIndex(2, []indexEntry{{"a", 0o100644}}), []byte("link\x00\x00\x00\x14")...)
+	split = append(split, make([]byte, 20)...)
+	if _, err := gitlinks(split); err == nil {
+		t.Error("a split index was accepted")
+	}
+}

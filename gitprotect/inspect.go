@@ -26,6 +26,11 @@ type Repo struct {
 	// submodules: rewritten, one would point the host's git at a
 	// repository the command made.
 	GitFiles []string
+	// Unpopulated are submodule paths of W/.gitmodules with no `.git` yet
+	// (the submodule is not initialised; the directory may be missing):
+	// a repository the command made there would be run by the host's
+	// `git status` in the superproject.
+	Unpopulated []string
 	// Symlinked are candidates (git dirs, their hooks, objects, refs and
 	// logs, hooks paths) that exist but are a symlink or lie under one:
 	// nothing is bound through them.
@@ -75,6 +80,10 @@ func (in *inspector) run() error {
 		return err
 	}
 	for _, x := range subs {
+		if in.kind(x+"/.git") == 0 && in.kind(x) != unix.S_IFLNK {
+			in.repo.Unpopulated = append(in.repo.Unpopulated, filepath.Join(in.root, x))
+			continue
+		}
 		found = in.dotGit(found, x+"/.git", x)
 	}
 	for _, g := range found {

@@ -89,3 +89,21 @@ func TestInspectUnparseableConfigFails(t *testing.T) {
 		t.Error("Inspect accepted a config it cannot read")
 	}
 }
+
+func TestInspectUnpopulatedSubmodules(t *testing.T) {
+	w := t.TempDir()
+	writeTree(t, w, map[string]string{
+		".git/objects/":  "",
+		".gitmodules":    "[submodule \"e\"]\n\tpath = empty\n[submodule \"m\"]\n\tpath = missing\n[submodule \"p\"]\n\tpath = populated\n",
+		"empty/":         "",
+		"populated/.git": "gitdir: ../.git/modules/p\n",
+	})
+	repo, err := Inspect(w, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(w, "empty"), filepath.Join(w, "missing")}
+	if !reflect.DeepEqual(repo.Unpopulated, want) {
+		t.Errorf("Unpopulated = %q, want %q", repo.Unpopulated, want)
+	}
+}

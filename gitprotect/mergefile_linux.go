@@ -42,6 +42,10 @@ func (m *merger) file(name, rel string, st *unix.Stat_t) {
 		m.config(name, rel, perm)
 	case name == "index":
 		m.index(name, rel, perm)
+	case strings.HasPrefix(name, "sharedindex."):
+		// A split index's entries: not read here (see gitlinks), so a
+		// submodule entry could hide in one.
+		m.refuse(rel, "split index not taken back; run `git update-index --no-split-index` inside, or on the host")
 	case isRebaseTodo(name, m.stack[len(m.stack)-1].name):
 		m.todo(name, rel, perm)
 	default:

@@ -79,6 +79,22 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: directory %s: %w", path, filepath.Dir(path), err)
 	}
+	f, err := CreateIn(dir, name, path)
+	unix.Close(dir)
+	return f, err
+}
+
+// CreateIn is Create for the entry name of the directory dir, for a
+// record whose directories the command could have written (the caller
+// opened dir without following symlinks). dir stays the caller's.
+func CreateIn(parent int, name, path string) (*File, error) {
+	if name == "." || name == ".." || name == "" || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("%s: not a file name", path)
+	}
+	dir, err := unix.FcntlInt(uintptr(parent), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	keepDir := false
 	defer func() {
 		if !keepDir {
@@ -159,16 +175,4 @@ func (f *File) Close() error {
 	unix.Close(f.dir)
 	f.fd, f.dir = -1, -1
 	return err
-}
-
-// Write stores the record at path, with Create's checks. It is for a
-// record written before the command runs (a setup failure); at the end of
-// a run, write to the File created before it started.
-func Write(path string, r Record) error {
-	f, err := Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Write(r)
 }

@@ -17,7 +17,7 @@ import (
 func writeAndRead(t *testing.T, r Record) (map[string]any, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "run.json")
-	if err := Write(path, r); err != nil {
+	if err := writeAt(path, r); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -92,7 +92,7 @@ func TestWriteValues(t *testing.T) {
 }
 
 func TestWriteFailsOnMissingDir(t *testing.T) {
-	if err := Write(filepath.Join(t.TempDir(), "no", "run.json"), Record{}); err == nil {
+	if err := writeAt(filepath.Join(t.TempDir(), "no", "run.json"), Record{}); err == nil {
 		t.Error("Write into a missing directory succeeded")
 	}
 }
@@ -130,7 +130,7 @@ func TestCreateRefusesSymlink(t *testing.T) {
 		}
 		t.Errorf("Create through a symlink: %v, want a refusal", err)
 	}
-	if err := Write(link, Record{}); err == nil {
+	if err := writeAt(link, Record{}); err == nil {
 		t.Error("Write through a symlink succeeded")
 	}
 	if b, _ := os.ReadFile(target); string(b) != "rc\n" {
@@ -258,4 +258,14 @@ func TestCreateErrors(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&^0o022 != 0o644&^0o022 {
 		t.Errorf("mode %v, %v", fi.Mode(), err)
 	}
+}
+
+// writeAt creates the record's file and writes it, as a run does.
+func writeAt(path string, r Record) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Write(r)
 }

@@ -216,7 +216,7 @@ func (a *applier) readOnlyTop() error {
 }
 
 func (a *applier) bind(op Op) error {
-	src, isDir, done, err := bindSource(op)
+	src, isDir, done, err := a.bindSource(op)
 	if err != nil {
 		return err
 	}

@@ -106,9 +106,7 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	// Protections go on top of the user's mounts, so a later --bind over
 	// a parent of the workdir does not hide them.
-	b.protectGit()
-	b.protectSelf()
-	b.hideState()
+	b.protect()
 	if in.Spec.Rootfs == spec.RootfsRO {
 		b.add(Op{Kind: OpRootRO, Target: "/"})
 	}
@@ -122,6 +120,7 @@ type builder struct {
 	splitters map[string]bool // directories built from their children
 	layers    int
 	pinned    map[string]bool // directories bound onto themselves (pinAncestors)
+	guarded   []Op            // protections, added after every pin (see guard)
 }
 
 func (b *builder) add(op Op) { b.plan.Ops = append(b.plan.Ops, op) }
@@ -279,7 +278,9 @@ func (b *builder) cowDir(p string) error {
 		n := strconv.Itoa(b.layers)
 		b.layers++
 		upper := b.in.State.Upper(n)
-		b.add(Op{Kind: OpOverlay, Source: p, Target: p, Upper: upper, Work: b.in.State.Work(n)})
+		// Optional: a host directory removed between the plan and the
+		// mount leaves an empty one, not a failed run.
+		b.add(Op{Kind: OpOverlay, Source: p, Target: p, Upper: upper, Work: b.in.State.Work(n), Optional: true})
 		b.plan.Layers = append(b.plan.Layers, Layer{Target: p, Lower: p, Upper: upper})
 		return nil
 	}

@@ -19,6 +19,10 @@ type GitProtect struct {
 	// Files are `.git` files (gitdir: ...) in the workdir, bound
 	// read-only: rewritten, one would point the host's git elsewhere.
 	Files []string
+	// Unpopulated are submodule directories with no repository yet,
+	// bound read-only where they exist, so the command cannot plant one
+	// that the host's `git status` would run.
+	Unpopulated []string
 }
 
 // GitLayer is the overlay over one protected git directory: what the
@@ -33,42 +37,63 @@ type GitLayer struct {
 // setting git acts on (objects, refs, reflogs): they stay the host's,
 // read-write, so a fetch or a commit inside writes them in place instead of
 // being copied back.
-var gitDirsBoundFromHost = []string{"objects", "refs", "logs"}
+var gitDirsBoundFromHost = []string{"objects"}
 
 // protectGit covers each protected git directory with an overlay of its
 // own: git inside works as usual (`git config`, commits, fetches), but the
 // host's config, HEAD, index and the rest stay untouched until sbx merges
 // the changes back without the keys that run code. Its hooks stay the
 // host's, read-only. A git directory is a mount point, so it cannot be
-// renamed away and replaced.
+// renamed away and replaced. Where a read-write --bind shows it too, the
+// same protected view is bound there.
 func (b *builder) protectGit() {
 	g := b.in.Git
 	if g == nil {
 		return
 	}
-	w := b.in.Spec.Workdir
+	areas := b.writableAreas()
+	w := areas[0]
 	for _, dir := range g.Dirs {
-		b.pinAncestors(w, w, dir)
+		inside, ok := w.inside(dir)
+		if !ok {
+			continue
+		}
+		b.pinAncestors(w.host, w.target, dir)
 		n := "git-" + strconv.Itoa(len(b.plan.Git))
 		upper := b.in.State.Upper(n)
-		b.add(Op{Kind: OpOverlay, Source: dir, Target: dir, Upper: upper, Work: b.in.State.Work(n), Beneath: w})
+		b.guard(Op{Kind: OpOverlay, Source: dir, Target: inside, Upper: upper, Work: b.in.State.Work(n), Beneath: w.host})
 		b.plan.Git = append(b.plan.Git, GitLayer{Dir: dir, Upper: upper})
 		for _, sub := range gitDirsBoundFromHost {
-			if b.realDir(filepath.Join(dir, sub)) {
-				p := filepath.Join(dir, sub)
-				b.add(Op{Kind: OpBind, Source: p, Target: p, Beneath: w})
+			if p := filepath.Join(dir, sub); b.realDir(p) {
+				b.guard(Op{Kind: OpBind, Source: p, Target: filepath.Join(inside, sub), Beneath: w.host})
 			}
 		}
 		// A hooks directory that is missing or a symlink is not bound:
 		// whatever the command puts there stays in the overlay, and the
 		// merge never takes hooks back.
 		if hooks := filepath.Join(dir, "hooks"); b.realDir(hooks) {
-			b.add(Op{Kind: OpBind, Source: hooks, Target: hooks, ReadOnly: true, Beneath: w})
+			b.guard(Op{Kind: OpBind, Source: hooks, Target: filepath.Join(inside, "hooks"), ReadOnly: true, Beneath: w.host})
+		}
+		for _, a := range areas[1:] {
+			if other, ok := a.inside(dir); ok && other != inside {
+				b.pinAncestors(a.host, a.target, dir)
+				b.guard(Op{Kind: OpBind, Source: inside, Target: other, InRoot: true})
+			}
 		}
 	}
-	for _, p := range append(append([]string{}, g.HooksPaths...), g.Files...) {
-		b.pinAncestors(w, w, p)
-		b.add(Op{Kind: OpBind, Source: p, Target: p, ReadOnly: true, Beneath: w})
+	readOnly := append(append([]string{}, g.HooksPaths...), g.Files...)
+	for _, p := range g.Unpopulated {
+		if b.realDir(p) {
+			readOnly = append(readOnly, p)
+		}
+	}
+	for _, p := range readOnly {
+		for _, a := range areas {
+			if t, ok := a.inside(p); ok {
+				b.pinAncestors(a.host, a.target, p)
+				b.guard(Op{Kind: OpBind, Source: p, Target: t, ReadOnly: true, Beneath: a.host})
+			}
+		}
 	}
 }
 
@@ -120,4 +145,20 @@ func (s StateDir) MakeGitLayers(p *Plan) error {
 		}
 	}
 	return nil
+}
+
+// guard queues a protecting mount. Protections go on after every pin
+// (pinAncestors): a pin is a bind of a directory onto itself, and one made
+// over a protection already in place would cover it.
+func (b *builder) guard(op Op) { b.guarded = append(b.guarded, op) }
+
+// protect adds the protections: the git directories, sbx's binary and the
+// run's state, wherever the workdir or a read-write bind shows them, pins
+// first.
+func (b *builder) protect() {
+	b.protectGit()
+	b.protectSelf()
+	b.hideState()
+	b.plan.Ops = append(b.plan.Ops, b.guarded...)
+	b.guarded = nil
 }

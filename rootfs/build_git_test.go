@@ -20,19 +20,20 @@ func TestBuildProtectGit(t *testing.T) {
 		t.Fatal("workdir not bound")
 	}
 	want := []Op{
-		{Kind: OpOverlay, Source: "/w/.git", Target: "/w/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/w"},
-		{Kind: OpBind, Source: "/w/.git/objects", Target: "/w/.git/objects", Beneath: "/w"},
-		{Kind: OpBind, Source: "/w/.git/refs", Target: "/w/.git/refs", Beneath: "/w"},
-		// logs is a symlink and hooks missing: neither is bound.
+		// Every pin first: one made later would cover what is below it.
 		{Kind: OpBind, Source: "/w/sub", Target: "/w/sub", Beneath: "/w", Optional: true},
 		{Kind: OpBind, Source: "/w/sub/mod", Target: "/w/sub/mod", Beneath: "/w", Optional: true},
+		{Kind: OpBind, Source: "/w/tools", Target: "/w/tools", Beneath: "/w", Optional: true},
+		{Kind: OpBind, Source: "/w/sub/file", Target: "/w/sub/file", Beneath: "/w", Optional: true},
+		{Kind: OpOverlay, Source: "/w/.git", Target: "/w/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/w"},
+		{Kind: OpBind, Source: "/w/.git/objects", Target: "/w/.git/objects", Beneath: "/w"},
+		// refs and logs stay in the overlay (a symlink planted there
+		// would be followed by the host's git); hooks is missing.
 		{Kind: OpOverlay, Source: "/w/sub/mod/.git", Target: "/w/sub/mod/.git", Upper: "/state/run-1/upper/git-1", Work: "/state/run-1/work/git-1", Beneath: "/w"},
 		{Kind: OpBind, Source: "/w/sub/mod/.git/objects", Target: "/w/sub/mod/.git/objects", Beneath: "/w"},
 		// hooks of the submodule is a symlink: not bound through.
-		{Kind: OpBind, Source: "/w/tools", Target: "/w/tools", Beneath: "/w", Optional: true},
 		{Kind: OpBind, Source: "/w/tools/hooks", Target: "/w/tools/hooks", ReadOnly: true, Beneath: "/w"},
-		// A submodule's .git file, read-only; /w/sub is pinned already.
-		{Kind: OpBind, Source: "/w/sub/file", Target: "/w/sub/file", Beneath: "/w", Optional: true},
+		// A submodule's .git file, read-only.
 		{Kind: OpBind, Source: "/w/sub/file/.git", Target: "/w/sub/file/.git", ReadOnly: true, Beneath: "/w"},
 	}
 	if got := p.Ops[w+1 : w+1+len(want)]; !reflect.DeepEqual(got, want) {
@@ -77,5 +78,35 @@ func TestBuildUserBindUnderWorkdirIsBeneath(t *testing.T) {
 	want := map[string]string{"/cache": "/w", "/sub1": "", "/data": "", "/sub2": "/data"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Beneath per bind %v, want %v", got, want)
+	}
+}
+
+// TestBuildGitThroughSymlinkAndBind: a workdir reached through a symlink is
+// protected at the path the command sees, and a read-write bind of its
+// parent shows the same protected .git.
+func TestBuildGitThroughSymlinkAndBind(t *testing.T) {
+	host := newFakeHost(t, "usr/", "real/w/.git/objects/", "real/w/.git/hooks/", "real/w/tools/sbx")
+	s := &spec.Spec{Workdir: "/link", WorkdirSource: "/real/w", Rootfs: spec.RootfsCOW,
+		Mounts: []spec.Mount{{Kind: spec.MountBind, Source: "/real", Target: "/mnt"}}}
+	p := buildPlan(t, host, s, func(in *Inputs) {
+		in.Git = &GitProtect{Dirs: []string{"/real/w/.git"}}
+		in.Self = "/real/w/tools/sbx"
+	})
+	for _, want := range []Op{
+		{Kind: OpBind, Source: "/real/w", Target: "/link"},
+		{Kind: OpOverlay, Source: "/real/w/.git", Target: "/link/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/real/w"},
+		{Kind: OpBind, Source: "/real/w/.git/hooks", Target: "/link/.git/hooks", ReadOnly: true, Beneath: "/real/w"},
+		{Kind: OpBind, Source: "/real/w", Target: "/mnt/w", Beneath: "/real", Optional: true},
+		{Kind: OpBind, Source: "/link/.git", Target: "/mnt/w/.git", InRoot: true},
+		{Kind: OpBind, Source: "/real/w/tools/sbx", Target: "/link/tools/sbx", ReadOnly: true, Optional: true, Beneath: "/real/w"},
+		{Kind: OpBind, Source: "/real/w/tools/sbx", Target: "/mnt/w/tools/sbx", ReadOnly: true, Optional: true, Beneath: "/real"},
+	} {
+		if index(p.Ops, want) < 0 {
+			t.Errorf("no op %+v", want)
+		}
+	}
+	if i, j := index(p.Ops, Op{Kind: OpBind, Source: "/real/w/.git/hooks", Target: "/link/.git/hooks", ReadOnly: true, Beneath: "/real/w"}),
+		index(p.Ops, Op{Kind: OpBind, Source: "/link/.git", Target: "/mnt/w/.git", InRoot: true}); i > j {
+		t.Errorf("the protected view is bound elsewhere (op %d) before it is complete (op %d)", j, i)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/sbx-sandbox/sbx/spec"
 )
@@ -50,8 +49,8 @@ func (b *builder) system() {
 // workdir binds the working directory read-write; protectGit covers the
 // places where git finds code to run later.
 func (b *builder) workdir() {
-	w := b.in.Spec.Workdir
-	b.add(Op{Kind: OpBind, Source: w, Target: w})
+	w := b.workdirArea()
+	b.add(Op{Kind: OpBind, Source: w.host, Target: w.target})
 }
 
 // secrets hides the known places of keys and tokens: under each home, and
@@ -68,16 +67,22 @@ func (b *builder) secrets() {
 		}
 	}
 	paths = append(paths, RunnerSecrets...)
+	w := b.workdirArea()
 	for _, p := range paths {
 		if _, err := b.in.Host.Lstat(p); err != nil {
 			continue
 		}
 		// Hiding a directory that holds the workdir would hide the
 		// workdir too; the caller chose to work there.
-		if under(b.in.Spec.Workdir, p) {
+		if under(w.host, p) || under(w.given, p) {
 			continue
 		}
 		b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: p, Optional: true})
+		// A workdir reached through a symlink shows the secret at a
+		// second path.
+		if inside, ok := w.inside(p); ok && inside != p {
+			b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: inside, Optional: true})
+		}
 	}
 }
 
@@ -85,17 +90,17 @@ func (b *builder) userMounts() error {
 	for i, m := range b.in.Spec.Mounts {
 		switch m.Kind {
 		case spec.MountBind, spec.MountROBind:
-			if _, err := b.in.Host.Lstat(m.Source); err != nil {
-				return fmt.Errorf("--%s %s: %w", m.Kind, m.Source, err)
-			}
 			op := Op{Kind: OpBind, Source: m.Source, Target: m.Target, ReadOnly: m.Kind == spec.MountROBind}
 			// Under the workdir or an earlier read-write bind, the source
 			// may have been replaced by a symlink from inside.
 			for _, area := range b.writableAreas()[:1+writableBefore(b.in.Spec.Mounts, i)] {
-				if under(m.Source, area.host) {
-					op.Beneath = area.host
+				if src := area.real(m.Source); under(src, area.host) {
+					op.Source, op.Beneath = src, area.host
 					break
 				}
+			}
+			if _, err := b.in.Host.Lstat(op.Source); err != nil {
+				return fmt.Errorf("--%s %s: %w", m.Kind, m.Source, err)
 			}
 			b.add(op)
 		case spec.MountTmpfs:
@@ -119,7 +124,7 @@ func (b *builder) protectSelf() {
 	for _, area := range b.writableAreas() {
 		if inside, ok := area.inside(b.in.Self); ok {
 			b.pinAncestors(area.host, area.target, b.in.Self)
-			b.add(Op{Kind: OpBind, Source: b.in.Self, Target: inside, ReadOnly: true, Optional: true, Beneath: area.host})
+			b.guard(Op{Kind: OpBind, Source: b.in.Self, Target: inside, ReadOnly: true, Optional: true, Beneath: area.host})
 		}
 	}
 }
@@ -131,45 +136,11 @@ func (b *builder) hideState() {
 	for _, a := range b.in.Avoid {
 		for _, area := range b.writableAreas() {
 			if inside, ok := area.inside(a); ok {
-				b.pinAncestors(area.host, area.target, a)
-				b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: inside, Optional: true})
+				b.pinAncestors(area.host, area.target, area.real(a))
+				b.guard(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: inside, Optional: true})
 			}
 		}
 	}
-}
-
-// writableArea is a host directory the command can write through: the
-// workdir, or a read-write --bind (host source, target inside).
-type writableArea struct{ host, target string }
-
-// inside is where host path p appears through the area, if it does.
-func (a writableArea) inside(p string) (string, bool) {
-	if a.host == "/" || !under(p, a.host) {
-		return "", false
-	}
-	return filepath.Join(a.target, strings.TrimPrefix(p, a.host)), true
-}
-
-// writableBefore counts the read-write binds before the i-th mount.
-func writableBefore(mounts []spec.Mount, i int) int {
-	n := 0
-	for _, m := range mounts[:i] {
-		if m.Kind == spec.MountBind {
-			n++
-		}
-	}
-	return n
-}
-
-// writableAreas are the workdir, then the read-write binds in order.
-func (b *builder) writableAreas() []writableArea {
-	areas := []writableArea{{b.in.Spec.Workdir, b.in.Spec.Workdir}}
-	for _, m := range b.in.Spec.Mounts {
-		if m.Kind == spec.MountBind {
-			areas = append(areas, writableArea{m.Source, m.Target})
-		}
-	}
-	return areas
 }
 
 // sortTail sorts the last n ops by target.

@@ -142,3 +142,28 @@ func TestBuildHidesStateInWritableBinds(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildWorkdirThroughSymlink: secrets, the state and user binds are
+// found under the workdir's resolved path, and protected where the command
+// sees them.
+func TestBuildWorkdirThroughSymlink(t *testing.T) {
+	h := newFakeHost(t, "usr/", "home/u/.ssh/", "home/u/cache/")
+	s := &spec.Spec{Workdir: "/tmp/homelink", WorkdirSource: "/home/u", Rootfs: spec.RootfsCOW,
+		Mounts: []spec.Mount{{Kind: spec.MountROBind, Source: "/tmp/homelink/cache", Target: "/cache"}}}
+	p, err := Build(Inputs{Spec: s, Host: h, State: StateDir("/home/u/st"), Home: "/home/u",
+		Avoid: []string{"/home/u/st", "/tmp/homelink/kept"}})
+	must(t, err)
+	empty := "/home/u/st/files/empty"
+	for _, want := range []Op{
+		{Kind: OpBind, Source: "/home/u", Target: "/tmp/homelink"},
+		{Kind: OpHide, Source: empty, Target: "/home/u/.ssh", Optional: true},
+		{Kind: OpHide, Source: empty, Target: "/tmp/homelink/.ssh", Optional: true},
+		{Kind: OpBind, Source: "/home/u/cache", Target: "/cache", ReadOnly: true, Beneath: "/home/u"},
+		{Kind: OpHide, Source: empty, Target: "/tmp/homelink/st", Optional: true},
+		{Kind: OpHide, Source: empty, Target: "/tmp/homelink/kept", Optional: true},
+	} {
+		if index(p.Ops, want) < 0 {
+			t.Errorf("no op %+v", want)
+		}
+	}
+}

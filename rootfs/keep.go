@@ -24,11 +24,18 @@ type KeepDir struct {
 func OpenKeep(path string) (*KeepDir, error) {
 	// Clean drops a trailing slash, which would make the kernel follow a
 	// symlink despite O_NOFOLLOW.
-	clean := filepath.Clean(path)
-	if err := unix.Mkdir(clean, 0o700); err != nil && err != unix.EEXIST {
+	return OpenKeepIn(unix.AT_FDCWD, filepath.Clean(path), path)
+}
+
+// OpenKeepIn is OpenKeep for the entry name of the directory parent, for a
+// DIR whose parent directories the command could have written (the caller
+// opened parent without following symlinks).
+func OpenKeepIn(parent int, name, path string) (*KeepDir, error) {
+	clean := name
+	if err := unix.Mkdirat(parent, clean, 0o700); err != nil && err != unix.EEXIST {
 		return nil, fmt.Errorf("--keep %s: %w", path, err)
 	}
-	fd, err := openDirAt(unix.AT_FDCWD, clean)
+	fd, err := openDirAt(parent, clean)
 	switch err {
 	case nil:
 	case unix.ELOOP:

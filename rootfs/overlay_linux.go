@@ -11,7 +11,14 @@ import (
 // bindSource is what to mount for a bind: the host path, or, for an op
 // with Beneath, its descriptor opened without following symlinks (the
 // mount then binds exactly the object that was checked).
-func bindSource(op Op) (src string, isDir bool, done func(), err error) {
+func (a *applier) bindSource(op Op) (src string, isDir bool, done func(), err error) {
+	if op.InRoot {
+		fd, err := a.root.open(op.Source, 0)
+		if err != nil {
+			return "", false, nil, err
+		}
+		return fdSource(fd)
+	}
 	if op.Beneath == "" {
 		fi, err := os.Stat(op.Source)
 		if err != nil {
@@ -23,6 +30,11 @@ func bindSource(op Op) (src string, isDir bool, done func(), err error) {
 	if err != nil {
 		return "", false, nil, err
 	}
+	return fdSource(fd)
+}
+
+// fdSource names the O_PATH descriptor fd as a bind's source.
+func fdSource(fd int) (src string, isDir bool, done func(), err error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)

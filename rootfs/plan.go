@@ -44,6 +44,9 @@ type Op struct {
 	// following any symlink, and mounted from that descriptor, so a link
 	// planted by an earlier run cannot redirect the mount to a host path.
 	Beneath string `json:"beneath,omitempty"`
+	// InRoot makes a bind's Source a path inside the new root (what an
+	// earlier op mounted there), not the host's.
+	InRoot bool `json:"in_root,omitempty"`
 }
 
 // Layer ties an overlay's upper directory to the path where it is mounted,

@@ -113,11 +113,11 @@ func TestBuildCOWTopLevel(t *testing.T) {
 	// Top-level entries in ReadDir order: etc, home, usr, var are
 	// overlaid; lib is a symlink; proc sys dev tmp run are replaced.
 	wantHead := []Op{
-		{Kind: OpOverlay, Source: "/etc", Target: "/etc", Upper: "/state/run-1/upper/0", Work: "/state/run-1/work/0"},
-		{Kind: OpOverlay, Source: "/home", Target: "/home", Upper: "/state/run-1/upper/1", Work: "/state/run-1/work/1"},
+		{Kind: OpOverlay, Source: "/etc", Target: "/etc", Upper: "/state/run-1/upper/0", Work: "/state/run-1/work/0", Optional: true},
+		{Kind: OpOverlay, Source: "/home", Target: "/home", Upper: "/state/run-1/upper/1", Work: "/state/run-1/work/1", Optional: true},
 		{Kind: OpSymlink, Source: "/lib", Target: "/lib", Optional: true},
-		{Kind: OpOverlay, Source: "/usr", Target: "/usr", Upper: "/state/run-1/upper/2", Work: "/state/run-1/work/2"},
-		{Kind: OpOverlay, Source: "/var", Target: "/var", Upper: "/state/run-1/upper/3", Work: "/state/run-1/work/3"},
+		{Kind: OpOverlay, Source: "/usr", Target: "/usr", Upper: "/state/run-1/upper/2", Work: "/state/run-1/work/2", Optional: true},
+		{Kind: OpOverlay, Source: "/var", Target: "/var", Upper: "/state/run-1/upper/3", Work: "/state/run-1/work/3", Optional: true},
 		{Kind: OpBind, Source: "/state/run-1/var-tmp", Target: "/var/tmp"},
 		{Kind: OpProc, Target: "/proc"},
 	}
@@ -177,14 +177,14 @@ func TestBuildSplitsAroundMountPoints(t *testing.T) {
 	want := []Op{
 		{Kind: OpMkdir, Target: "/mnt", Mode: 0o750},
 		{Kind: OpMkdir, Target: "/mnt/a", Mode: 0o755},
-		{Kind: OpOverlay, Source: "/mnt/a/b", Target: "/mnt/a/b", Upper: "/state/run-1/upper/0", Work: "/state/run-1/work/0"},
-		{Kind: OpOverlay, Source: "/mnt/a/c", Target: "/mnt/a/c", Upper: "/state/run-1/upper/1", Work: "/state/run-1/work/1"},
+		{Kind: OpOverlay, Source: "/mnt/a/b", Target: "/mnt/a/b", Upper: "/state/run-1/upper/0", Work: "/state/run-1/work/0", Optional: true},
+		{Kind: OpOverlay, Source: "/mnt/a/c", Target: "/mnt/a/c", Upper: "/state/run-1/upper/1", Work: "/state/run-1/work/1", Optional: true},
 		{Kind: OpBind, Source: "/mnt/big", Target: "/mnt/big", ReadOnly: true, Optional: true},
-		{Kind: OpOverlay, Source: "/mnt/other", Target: "/mnt/other", Upper: "/state/run-1/upper/2", Work: "/state/run-1/work/2"},
+		{Kind: OpOverlay, Source: "/mnt/other", Target: "/mnt/other", Upper: "/state/run-1/upper/2", Work: "/state/run-1/work/2", Optional: true},
 		{Kind: OpCopy, Source: "/mnt/small.txt", Target: "/mnt/small.txt", Mode: 0o640, Optional: true},
 		{Kind: OpSymlink, Source: "/mnt/sock", Target: "/mnt/sock", Optional: true},
 		{Kind: OpMkdir, Target: "/srv", Mode: 0o755},
-		{Kind: OpOverlay, Source: "/srv/data", Target: "/srv/data", Upper: "/state/run-1/upper/3", Work: "/state/run-1/work/3"},
+		{Kind: OpOverlay, Source: "/srv/data", Target: "/srv/data", Upper: "/state/run-1/upper/3", Work: "/state/run-1/work/3", Optional: true},
 		{Kind: OpProc, Target: "/proc"},
 	}
 	if len(p.Ops) < len(want) || !reflect.DeepEqual(p.Ops[:len(want)], want) {
@@ -247,9 +247,9 @@ func TestBuildSplitVarKeepsVarTmp(t *testing.T) {
 	want := []Op{
 		{Kind: OpMkdir, Target: "/var", Mode: 0o755},
 		{Kind: OpMkdir, Target: "/var/lib", Mode: 0o755},
-		{Kind: OpOverlay, Source: "/var/lib/apt", Target: "/var/lib/apt", Upper: testState.Upper("0"), Work: testState.Work("0")},
-		{Kind: OpOverlay, Source: "/var/lib/docker", Target: "/var/lib/docker", Upper: testState.Upper("1"), Work: testState.Work("1")},
-		{Kind: OpOverlay, Source: "/var/log", Target: "/var/log", Upper: testState.Upper("2"), Work: testState.Work("2")},
+		{Kind: OpOverlay, Source: "/var/lib/apt", Target: "/var/lib/apt", Upper: testState.Upper("0"), Work: testState.Work("0"), Optional: true},
+		{Kind: OpOverlay, Source: "/var/lib/docker", Target: "/var/lib/docker", Upper: testState.Upper("1"), Work: testState.Work("1"), Optional: true},
+		{Kind: OpOverlay, Source: "/var/log", Target: "/var/log", Upper: testState.Upper("2"), Work: testState.Work("2"), Optional: true},
 		{Kind: OpMkdir, Target: "/var/tmp", Mode: 0o1777},
 		{Kind: OpBind, Source: testState.VarTmp(), Target: "/var/tmp"},
 		{Kind: OpProc, Target: "/proc"},

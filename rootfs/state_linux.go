@@ -90,12 +90,7 @@ func NewState(base, keep string) (*State, error) {
 		if err != nil {
 			return nil, err
 		}
-		lock, err := layout(k.fd, keep)
-		if err != nil {
-			k.Close()
-			return nil, fmt.Errorf("--keep %s: %w", keep, err)
-		}
-		return &State{Dir: StateDir(keep), Lock: lock, Keep: k}, nil
+		return NewKeepState(k)
 	}
 	// Made under a temporary name and renamed once locked, so a concurrent
 	// run's StaleRuns never sees a run directory whose run is alive but
@@ -122,6 +117,17 @@ func NewState(base, keep string) (*State, error) {
 		return nil, err
 	}
 	return &State{Dir: StateDir(run), Lock: lock}, nil
+}
+
+// NewKeepState makes the run's state in an opened --keep DIR, which it
+// then owns.
+func NewKeepState(k *KeepDir) (*State, error) {
+	lock, err := layout(k.fd, k.path)
+	if err != nil {
+		k.Close()
+		return nil, fmt.Errorf("--keep %s: %w", k.path, err)
+	}
+	return &State{Dir: StateDir(k.path), Lock: lock, Keep: k}, nil
 }
 
 // layout makes the state's directories and its lock in the directory fd

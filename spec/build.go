@@ -227,15 +227,25 @@ func homeMode(mode, workdir string, homes []string) (HomeMode, error) {
 	default:
 		return "", fmt.Errorf("--home %q: expected cow or empty", mode)
 	}
+	if err := CheckHomeEmpty(workdir, homes); err != nil {
+		return "", err
+	}
+	return HomeEmpty, nil
+}
+
+// CheckHomeEmpty refuses --home empty for a workdir that is or holds one
+// of the homes. Build checks the paths as given; the caller checks them
+// again with symlinks resolved, which Build cannot (it touches no disk).
+func CheckHomeEmpty(workdir string, homes []string) error {
 	for _, h := range homes {
 		if !filepath.IsAbs(h) || filepath.Clean(h) == "/" {
 			continue // not emptied
 		}
 		if h = filepath.Clean(h); isUnder(h, workdir) {
-			return "", fmt.Errorf("--home empty: the workdir %s is or holds the home directory %s, which would stay visible through it; choose a --workdir inside the home or outside it", workdir, h)
+			return fmt.Errorf("--home empty: the workdir %s is or holds the home directory %s, which would stay visible through it; choose a --workdir inside the home or outside it", workdir, h)
 		}
 	}
-	return HomeEmpty, nil
+	return nil
 }
 
 func checkHostname(name string) error {

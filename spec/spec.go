@@ -10,7 +10,12 @@ type Spec struct {
 	Command  []string `json:"command"`
 	Hostname string   `json:"hostname"`
 	Workdir  string   `json:"workdir"`
-	Env      []string `json:"env"` // final environment of the command, K=V
+	// WorkdirSource is the workdir on the host with every symlink
+	// resolved: the source of its bind, and what host paths (sbx's
+	// binary, secrets, state, git directories) are compared with. Workdir
+	// is where the command sees it, the path the caller used.
+	WorkdirSource string   `json:"workdir_source"`
+	Env           []string `json:"env"` // final environment of the command, K=V
 
 	Rootfs RootfsMode `json:"rootfs"`
 	Home   HomeMode   `json:"home"`

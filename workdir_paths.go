@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/report"
+	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/spec"
+)
+
+// resolveWorkdir finds the workdir's host path with symlinks resolved:
+// what sbx binds and compares host paths with (its own binary, secrets, the
+// state), while the command sees the path the caller used. A --home empty
+// that the resolved paths show to hold a home is refused here too.
+func resolveWorkdir(s *spec.Spec, homes []string) error {
+	real, err := filepath.EvalSymlinks(s.Workdir)
+	if err != nil {
+		return fmt.Errorf("--workdir %s: %w", s.Workdir, err)
+	}
+	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--workdir %s: not a directory", s.Workdir)
+	}
+	s.WorkdirSource = real
+	if s.Home != spec.HomeEmpty {
+		return nil
+	}
+	var resolved []string
+	for _, h := range homes {
+		if r, err := filepath.EvalSymlinks(h); err == nil {
+			resolved = append(resolved, r)
+		}
+	}
+	return spec.CheckHomeEmpty(real, resolved)
+}
+
+// openParent opens the directory that holds p and returns it with p's last
+// element. Where p lies in the workdir, an earlier run may have planted
+// symlinks on the way, so the directory is reached from the workdir without
+// following any; elsewhere p is the user's own path, opened as given.
+func openParent(s *spec.Spec, p string) (int, string, error) {
+	p = filepath.Clean(p)
+	dir, name := filepath.Dir(p), filepath.Base(p)
+	for _, root := range []string{s.Workdir, s.WorkdirSource} {
+		if rel, ok := strings.CutPrefix(dir, root); ok && root != "" && (rel == "" || rel[0] == '/') {
+			if s.WorkdirSource == "" {
+				return -1, "", fmt.Errorf("%s lies in the workdir, which could not be resolved", p)
+			}
+			fd, err := rootfs.OpenBeneath(s.WorkdirSource, s.WorkdirSource+rel, unix.O_RDONLY|unix.O_DIRECTORY)
+			return fd, name, err
+		}
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", fmt.Errorf("open %s: %w", dir, err)
+	}
+	return fd, name, nil
+}
+
+// createRecord creates the --report file before the command starts.
+func createRecord(s *spec.Spec) (*report.File, error) {
+	dir, name, err := openParent(s, s.Report)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Report, err)
+	}
+	defer unix.Close(dir)
+	return report.CreateIn(dir, name, s.Report)
+}
+
+// openKeep opens --keep DIR before the command starts.
+func openKeep(s *spec.Spec) (*rootfs.KeepDir, error) {
+	dir, name, err := openParent(s, s.Keep)
+	if err != nil {
+		return nil, fmt.Errorf("--keep %s: %w", s.Keep, err)
+	}
+	defer unix.Close(dir)
+	return rootfs.OpenKeepIn(dir, name, s.Keep)
+}

@@ -158,6 +158,8 @@ var conditions = map[string]struct {
 	"subuid": {"newuidmap and a subordinate id range for the caller exist", hasSubUIDs, func() bool { return os.Getuid() != 0 }},
 	"script": {"script(1) from util-linux, to run sbx on a terminal", func() bool { return has("script") }, always},
 	"ipcmk":  {"ipcmk(1) from util-linux", func() bool { return has("ipcmk") }, always},
+	"git":    {"git, for the scripts that attack the workdir's repository", func() bool { return has("git") }, always},
+	"keyctl": {"keyctl(1) from keyutils", func() bool { return has("keyctl") }, always},
 }
 
 func never() bool  { return false }

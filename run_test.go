@@ -65,12 +65,9 @@ func TestRunRemovesItsState(t *testing.T) {
 // fuse-overlayfs, the driver used where kernel overlayfs is not allowed in
 // a user namespace.
 func TestRunFuseOverlayfsFallback(t *testing.T) {
-	if _, err := lookSystemPath("fuse-overlayfs"); err != nil || unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) != nil {
-		gap(t, "fuse-overlayfs or a read-write /dev/fuse is missing (.ci/run installs it and makes /dev/fuse 0666)")
+	if !useFuseOverlayfs(t) {
 		return
 	}
-	preferFuseOverlayfs = true
-	defer func() { preferFuseOverlayfs = false }()
 	dir := t.TempDir()
 	script := "grep -c fuse-overlayfs /proc/self/mountinfo > count; echo inside > /etc/sbx-fuse-test && cat /etc/sbx-fuse-test > seen"
 	if code := runIn(t, dir, "--diff", "--", "sh", "-c", script); code != 0 {
@@ -92,12 +89,9 @@ func TestRunFuseOverlayfsFallback(t *testing.T) {
 // TestRunFuseOverlayfsGitProtect protects a git directory through
 // fuse-overlayfs, whose lower directory travels as a descriptor.
 func TestRunFuseOverlayfsGitProtect(t *testing.T) {
-	if _, err := lookSystemPath("fuse-overlayfs"); err != nil || unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) != nil {
-		gap(t, "fuse-overlayfs or a read-write /dev/fuse is missing (.ci/run installs it and makes /dev/fuse 0666)")
+	if !useFuseOverlayfs(t) {
 		return
 	}
-	preferFuseOverlayfs = true
-	defer func() { preferFuseOverlayfs = false }()
 	dir := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(dir, ".git", "hooks"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, ".git", "config"), []byte("[core]\n\tbare = false\n"), 0o644))
@@ -116,4 +110,17 @@ func TestRunFuseOverlayfsGitProtect(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "hook")); err == nil {
 		t.Error("a hook was written through the read-only hooks bind")
 	}
+}
+
+// useFuseOverlayfs makes the test's runs use fuse-overlayfs, or reports the
+// gap where it cannot run.
+func useFuseOverlayfs(t *testing.T) bool {
+	t.Helper()
+	if _, err := lookSystemPath("fuse-overlayfs"); err != nil || unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) != nil {
+		gap(t, "fuse-overlayfs or a read-write /dev/fuse is missing (.ci/run installs it and makes /dev/fuse 0666)")
+		return false
+	}
+	preferFuseOverlayfs = true
+	t.Cleanup(func() { preferFuseOverlayfs = false })
+	return true
 }

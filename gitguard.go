@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +23,9 @@ type gitGuard struct {
 	protect *rootfs.GitProtect
 	hostFDs map[string]int // git directory → O_DIRECTORY descriptor
 	root    string         // the workdir on the host, symlinks resolved
+	// start is when the guard was made, before the overlays exist: what
+	// the host changes in a git directory after it is not overwritten.
+	start time.Time
 }
 
 // newGitGuard inspects the workdir; nil when protection is off.
@@ -37,6 +41,7 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 		protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles, Unpopulated: repo.Unpopulated},
 		hostFDs: map[string]int{},
 		root:    s.WorkdirSource,
+		start:   time.Now(),
 	}
 	for _, p := range repo.Unpopulated {
 		fmt.Fprintf(os.Stderr, "sbx: %s is a submodule not initialised: read-only inside, so that no repository can be planted there for your git; run `git submodule update --init` before sbx, or use --git-protect=off\n", rootfs.QuotePath(p))
@@ -92,7 +97,7 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string) []report.GitR
 			fmt.Fprintf(os.Stderr, "sbx: git: cannot read the changes to %s: %v; the host's copy is unchanged\n", l.Dir, err)
 			continue
 		}
-		res, err := gitprotect.MergeBack(upper, host)
+		res, err := gitprotect.MergeBackSince(upper, host, g.start)
 		unix.Close(upper)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sbx: git: merging the changes to %s: %v\n", l.Dir, err)

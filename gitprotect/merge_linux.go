@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,7 +35,16 @@ const (
 // however deep the tree, and code-running state is refused, not applied
 // (see Refusal). The error is for failures that stop the whole merge.
 func MergeBack(upperDir, hostDir int) (Result, error) {
-	m := &merger{upper: -1, host: -1}
+	return MergeBackSince(upperDir, hostDir, time.Time{})
+}
+
+// MergeBackSince is MergeBack that leaves alone what changed on the host
+// since start (the run's start): a file or entry whose inode changed status
+// since then (ctime, which no one can set back) was written meanwhile by the
+// host's git or by another run, and overwriting it would lose that change
+// silently. Such a change of the run's is refused, with the reason.
+func MergeBackSince(upperDir, hostDir int, start time.Time) (Result, error) {
+	m := &merger{upper: -1, host: -1, since: start}
 	defer m.close()
 	for _, fd := range []int{upperDir, hostDir} {
 		var st unix.Stat_t
@@ -62,6 +72,20 @@ type merger struct {
 	res         Result
 	upper, host int // the directories being merged now
 	stack       []mergeFrame
+	since       time.Time // see MergeBackSince; zero: no check
+}
+
+// changedOnHost reports whether the host's entry name changed since the
+// run started (see MergeBackSince).
+func (m *merger) changedOnHost(name string) bool {
+	if m.since.IsZero() {
+		return false
+	}
+	st, err := lstatAt(m.host, name)
+	if err != nil {
+		return false
+	}
+	return !time.Unix(st.Ctim.Sec, st.Ctim.Nsec).Before(m.since)
 }
 
 type mergeFrame struct {

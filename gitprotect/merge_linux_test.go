@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -280,5 +281,33 @@ func TestNewExecLine(t *testing.T) {
 	}
 	if isRebaseTodo("todo", "rebase-merge") || !isRebaseTodo("todo", "sequencer") {
 		t.Error("isRebaseTodo")
+	}
+}
+
+// TestMergeBackSinceKeepsHostChanges: what the host changed during the run
+// is not overwritten nor removed by the run's version; the rest merges.
+func TestMergeBackSinceKeepsHostChanges(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, host, map[string]string{"HEAD": "ref: refs/heads/main\n", "ORIG_HEAD": "old\n", "gone": "x"})
+	start := time.Now()
+	time.Sleep(10 * time.Millisecond)
+	// The host's git writes HEAD and touches "gone" meanwhile.
+	writeTree(t, host, map[string]string{"HEAD": "ref: refs/heads/host\n", "gone": "y"})
+	writeTree(t, upper, map[string]string{"HEAD": "ref: refs/heads/run\n", "ORIG_HEAD": "new\n", ".wh.gone": ""})
+	res, err := MergeBackSince(openDir(t, upper), openDir(t, host), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(host, "HEAD")); string(b) != "ref: refs/heads/host\n" {
+		t.Errorf("HEAD = %q: the host's change was overwritten", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(host, "ORIG_HEAD")); string(b) != "new\n" {
+		t.Errorf("ORIG_HEAD = %q, want the run's", b)
+	}
+	if _, err := os.Stat(filepath.Join(host, "gone")); err != nil {
+		t.Errorf("a file the host changed was removed: %v", err)
+	}
+	if len(res.Refused) != 2 {
+		t.Errorf("refused %+v, want HEAD and gone", res.Refused)
 	}
 }

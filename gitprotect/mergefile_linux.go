@@ -150,6 +150,10 @@ func (m *merger) hostVersion(name string, limit int64) ([]byte, bool, error) {
 // reads a half-written file and a symlink at name is replaced, not
 // followed.
 func (m *merger) write(name, rel string, src io.Reader, perm uint32) {
+	if m.changedOnHost(name) {
+		m.refuse(rel, changedMeanwhile)
+		return
+	}
 	if st, err := lstatAt(m.host, name); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		if _, err := removeAll(m.host, name); err != nil {
 			m.refuse(rel, "replace directory: "+err.Error())
@@ -176,6 +180,9 @@ func (m *merger) write(name, rel string, src io.Reader, perm uint32) {
 	}
 	m.res.Applied++
 }
+
+// changedMeanwhile is the reason for a change refused by MergeBackSince.
+const changedMeanwhile = "changed on the host during the run (by your git or another run); the run's version is not kept"
 
 func createTemp(dir int, perm uint32) (string, int, error) {
 	for range 16 {

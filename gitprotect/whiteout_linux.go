@@ -28,6 +28,10 @@ func (m *merger) whiteout(name, rel string) {
 		m.refuse(rel, "hooks: removing hooks is refused too")
 		return
 	}
+	if m.changedOnHost(name) {
+		m.refuse(rel, changedMeanwhile)
+		return
+	}
 	removed, err := removeAll(m.host, name)
 	if err != nil {
 		m.refuse(rel, "remove: "+err.Error())

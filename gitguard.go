@@ -80,8 +80,9 @@ func (g *gitGuard) close() {
 
 // merge takes what the command wrote in each git directory back to the
 // host, without hooks and code-running config keys, and says on stderr what
-// it refused. Every process inside has ended.
-func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string) []report.GitRefusal {
+// it refused. Every process inside has ended. fuse says the overlays were
+// fuse-overlayfs's, whose whiteouts are `.wh.` files.
+func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string, fuse bool) []report.GitRefusal {
 	if g == nil {
 		return nil
 	}
@@ -97,7 +98,7 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string) []report.GitR
 			fmt.Fprintf(os.Stderr, "sbx: git: cannot read the changes to %s: %v; the host's copy is unchanged\n", l.Dir, err)
 			continue
 		}
-		res, err := gitprotect.MergeBackSince(upper, host, g.start)
+		res, err := gitprotect.MergeBackWith(upper, host, gitprotect.Options{Since: g.start, FuseWhiteouts: fuse})
 		unix.Close(upper)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sbx: git: merging the changes to %s: %v\n", l.Dir, err)

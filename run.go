@@ -134,7 +134,7 @@ func afterRun(sb *userns.Sandbox, s *spec.Spec, state *rootfs.State, plan *rootf
 		// Nothing inside writes in the git overlays any more: PID 1
 		// killed and reaped every process before it reported, or the
 		// kernel did when PID 1 died.
-		rec.GitRefused = git.merge(plan.Git, s.WorkdirSource)
+		rec.GitRefused = git.merge(plan.Git, s.WorkdirSource, plan.Driver == rootfs.DriverFuse)
 	} else {
 		git.close()
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // A git index that gains a submodule entry (a gitlink) makes the host's
@@ -23,7 +24,7 @@ const gitlinkMode = 0o160000
 // it from the NUL only when the flags say 0xFFF or more). An index split
 // in two (split index, the "link" extension) is refused: its entries live in
 // a shared file of their own.
-func gitlinks(index []byte) (map[string]bool, error) {
+func gitlinks(index []byte, hashLen int) (map[string]bool, error) {
 	if len(index) < 12 || !bytes.Equal(index[:4], []byte("DIRC")) {
 		return nil, errors.New("not a git index")
 	}
@@ -32,7 +33,6 @@ func gitlinks(index []byte) (map[string]bool, error) {
 		return nil, fmt.Errorf("index version %d", version)
 	}
 	count := binary.BigEndian.Uint32(index[8:12])
-	hashLen := indexHashLen(index)
 	links := map[string]bool{}
 	var prev []byte
 	off := 12
@@ -92,43 +92,60 @@ func gitlinks(index []byte) (map[string]bool, error) {
 			links[string(path)] = true
 		}
 	}
-	// Extensions follow the entries, up to the checksum.
-	for off+8 <= len(index)-hashLen {
+	// Extensions follow the entries and end exactly at the checksum.
+	end := len(index) - hashLen
+	for off < end {
+		if off+8 > end {
+			return nil, errors.New("index extension truncated")
+		}
 		sig := string(index[off : off+4])
 		size := int(binary.BigEndian.Uint32(index[off+4 : off+8]))
-		if sig == "link" {
+		switch sig {
+		case "link":
 			return nil, errors.New("a split index (its entries are in a shared index file)")
+		case "EOIE", "IEOT":
+			// They let git read the entries in blocks, each with a
+			// path prefix of its own: read otherwise than here.
+			return nil, fmt.Errorf("an index with the %s extension", sig)
 		}
-		if size < 0 || off+8+size > len(index) {
+		if size < 0 || off+8+size > end {
 			return nil, errors.New("index extension truncated")
 		}
 		off += 8 + size
 	}
+	if off != end {
+		return nil, errors.New("index entries run into its checksum")
+	}
 	return links, nil
 }
 
-// indexHashLen tells SHA-256 repositories (32-byte object ids) from SHA-1
-// ones by the checksum that ends the index; an index written without one
-// (index.skipHash) is read as SHA-1.
-func indexHashLen(index []byte) int {
-	if n := len(index) - sha256.Size; n > 12 {
-		if sum := sha256.Sum256(index[:n]); bytes.Equal(sum[:], index[n:]) {
-			return sha256.Size
+// hashLen is the size of an object id in a repository whose config is
+// config: 32 bytes with extensions.objectFormat = sha256, else 20. It
+// comes from the host's config, never from the index the command wrote.
+func hashLen(config []byte) int {
+	entries, err := Parse(config)
+	if err != nil {
+		return sha1.Size
+	}
+	n := sha1.Size
+	for _, e := range entries {
+		if e.Key() == "extensions.objectformat" && strings.EqualFold(e.Value, "sha256") {
+			n = sha256.Size
 		}
 	}
-	return sha1.Size
+	return n
 }
 
 // newGitlinks lists the gitlinks of the sandbox's index that the host's
 // lacks; an index that cannot be read counts as adding one.
-func newGitlinks(host, sandbox []byte) ([]string, error) {
-	after, err := gitlinks(sandbox)
+func newGitlinks(host, sandbox []byte, hashLen int) ([]string, error) {
+	after, err := gitlinks(sandbox, hashLen)
 	if err != nil {
 		return nil, err
 	}
 	before := map[string]bool{}
 	if len(host) > 0 {
-		if before, err = gitlinks(host); err != nil {
+		if before, err = gitlinks(host, hashLen); err != nil {
 			before = map[string]bool{}
 		}
 	}

@@ -2,12 +2,15 @@ package gitprotect
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -46,13 +49,20 @@ func makeIndex(version uint32, entries []indexEntry) []byte {
 		}
 		prev = e.path
 	}
-	return b.Bytes()
+	return withChecksum(b.Bytes())
+}
+
+// withChecksum ends an index with the SHA-1 of what comes before, as git
+// writes it.
+func withChecksum(b []byte) []byte {
+	sum := sha1.Sum(b)
+	return append(b, sum[:]...)
 }
 
 func TestGitlinks(t *testing.T) {
 	entries := []indexEntry{{"a.txt", 0o100644}, {"lib/sub", gitlinkMode}, {"lib/subway.c", 0o100755}, {"vendor/x", gitlinkMode}}
 	for _, v := range []uint32{2, 3, 4} {
-		got, err := gitlinks(makeIndex(v, entries))
+		got, err := gitlinks(makeIndex(v, entries), 20)
 		if err != nil {
 			t.Fatalf("version %d: %v", v, err)
 		}
@@ -61,7 +71,7 @@ func TestGitlinks(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]byte{nil, []byte("DIRC"), []byte("XXXX\x00\x00\x00\x02\x00\x00\x00\x00"), makeIndex(2, entries)[:80]} {
-		if _, err := gitlinks(bad); err == nil {
+		if _, err := gitlinks(bad, 20); err == nil {
 			t.Errorf("gitlinks(%q): no error", bad)
 		}
 	}
@@ -70,11 +80,11 @@ func TestGitlinks(t *testing.T) {
 func TestNewGitlinks(t *testing.T) {
 	host := makeIndex(2, []indexEntry{{"a", 0o100644}, {"old", gitlinkMode}})
 	sandbox := makeIndex(4, []indexEntry{{"a", 0o100644}, {"new", gitlinkMode}, {"old", gitlinkMode}})
-	got, err := newGitlinks(host, sandbox)
+	got, err := newGitlinks(host, sandbox, 20)
 	if err != nil || !reflect.DeepEqual(got, []string{"new"}) {
 		t.Errorf("newGitlinks = %v, %v; want [new]", got, err)
 	}
-	if got, _ := newGitlinks(sandbox, host); len(got) != 0 {
+	if got, _ := newGitlinks(sandbox, host, 20); len(got) != 0 {
 		t.Errorf("a removed gitlink counts as new: %v", got)
 	}
 }
@@ -119,7 +129,11 @@ func testRealIndex(t *testing.T, format string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := gitlinks(b)
+		n := 20
+		if format == "sha256" {
+			n = 32
+		}
+		got, err := gitlinks(b, n)
 		if err != nil {
 			t.Fatalf("version %s: %v", v, err)
 		}
@@ -141,12 +155,36 @@ func TestGitlinksLikeGit(t *testing.T) {
 	idx := makeIndex(2, []indexEntry{{"sub", gitlinkMode}})
 	// Claim a longer name than the NUL allows.
 	binary.BigEndian.PutUint16(idx[12+60:], 5)
-	if _, err := gitlinks(idx); err == nil {
+	if _, err := gitlinks(idx, 20); err == nil {
 		t.Error("a name length that disagrees with the NUL was accepted")
 	}
-	split := append(makeIndex(2, []indexEntry{{"a", 0o100644}}), []byte("link\x00\x00\x00\x14")...)
-	split = append(split, make([]byte, 20)...)
-	if _, err := gitlinks(split); err == nil {
-		t.Error("a split index was accepted")
+	plain := makeIndex(2, []indexEntry{{"a", 0o100644}})
+	body := plain[:len(plain)-20]
+	for _, ext := range []string{"link", "EOIE", "IEOT"} {
+		withExt := withChecksum(append(append([]byte{}, body...), []byte(ext+"\x00\x00\x00\x14"+strings.Repeat("\x00", 20))...))
+		if _, err := gitlinks(withExt, 20); err == nil {
+			t.Errorf("an index with the %s extension was accepted", ext)
+		}
+	}
+	// Entries that do not end exactly at the checksum.
+	if _, err := gitlinks(withChecksum(append(append([]byte{}, body...), 0, 0, 0)), 20); err == nil {
+		t.Error("trailing bytes before the checksum were accepted")
+	}
+}
+
+// TestGitlinksHashLengthFromConfig: the object id size is the host
+// config's, whatever checksum the command put at the end (a SHA-1 index
+// ending in a valid SHA-256 of itself must still be read as SHA-1).
+func TestGitlinksHashLengthFromConfig(t *testing.T) {
+	if hashLen([]byte("[extensions]\n\tobjectFormat = sha256\n")) != 32 || hashLen([]byte("[core]\n")) != 20 || hashLen(nil) != 20 {
+		t.Error("hashLen")
+	}
+	idx := makeIndex(2, []indexEntry{{"a", 0o100644}, {"sub", gitlinkMode}})
+	body := idx[:len(idx)-20]
+	sum := sha256.Sum256(body)
+	forged := append(append([]byte{}, body...), sum[:]...)
+	links, err := gitlinks(forged, 20)
+	if err == nil && !links["sub"] {
+		t.Errorf("a SHA-256 checksum hid the gitlink: %v", links)
 	}
 }

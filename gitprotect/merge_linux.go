@@ -1,6 +1,7 @@
 package gitprotect
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -35,17 +36,27 @@ const (
 // however deep the tree, and code-running state is refused, not applied
 // (see Refusal). The error is for failures that stop the whole merge.
 func MergeBack(upperDir, hostDir int) (Result, error) {
-	return MergeBackSince(upperDir, hostDir, time.Time{})
+	return MergeBackWith(upperDir, hostDir, Options{})
 }
 
-// MergeBackSince is MergeBack that leaves alone what changed on the host
-// since start (the run's start): a file or entry whose inode changed status
-// since then (ctime, which no one can set back) was written meanwhile by the
-// host's git or by another run, and overwriting it would lose that change
-// silently. Such a change of the run's is refused, with the reason.
-func MergeBackSince(upperDir, hostDir int, start time.Time) (Result, error) {
-	m := &merger{upper: -1, host: -1, since: start}
-	defer m.close()
+// Options adjust MergeBack to the run.
+type Options struct {
+	// Since, when set, is the run's start: a host file or entry whose
+	// inode changed status after it (ctime, which no one can set back)
+	// was written meanwhile by the host's git or another run, and
+	// overwriting it would lose that change silently. Such a change of
+	// the run's is refused, with the reason.
+	Since time.Time
+	// FuseWhiteouts says the upper directory is fuse-overlayfs's, whose
+	// whiteouts are `.wh.NAME` files and whose opaque directories hold a
+	// `.wh..wh..opq` file. Under kernel overlayfs such names are plain
+	// files the command made, and are merged as such.
+	FuseWhiteouts bool
+}
+
+// MergeBackWith is MergeBack with options.
+func MergeBackWith(upperDir, hostDir int, o Options) (Result, error) {
+	m := &merger{upper: -1, host: -1, opts: o}
 	for _, fd := range []int{upperDir, hostDir} {
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
@@ -72,20 +83,20 @@ type merger struct {
 	res         Result
 	upper, host int // the directories being merged now
 	stack       []mergeFrame
-	since       time.Time // see MergeBackSince; zero: no check
+	opts        Options
 }
 
 // changedOnHost reports whether the host's entry name changed since the
-// run started (see MergeBackSince).
+// run started (see Options.Since).
 func (m *merger) changedOnHost(name string) bool {
-	if m.since.IsZero() {
+	if m.opts.Since.IsZero() {
 		return false
 	}
 	st, err := lstatAt(m.host, name)
 	if err != nil {
 		return false
 	}
-	return !time.Unix(st.Ctim.Sec, st.Ctim.Nsec).Before(m.since)
+	return !time.Unix(st.Ctim.Sec, st.Ctim.Nsec).Before(m.opts.Since)
 }
 
 type mergeFrame struct {
@@ -176,10 +187,13 @@ func (m *merger) entry(name, rel string) error {
 	case len(name) > maxNameLen:
 		m.refuse(rel, "name longer than 255 bytes")
 		return nil
-	case name == opaqueMarker:
+	case name == opaqueMarker && m.opts.FuseWhiteouts:
 		return nil // read with its directory
 	case name == "hooks":
 		m.refuse(rel, "hooks: new hooks never reach the host")
+		return nil
+	case inProgressState[name]:
+		m.refuse(rel, "the state of an interrupted rebase, cherry-pick or am never reaches the host: `git rebase --continue` there would act on what the command wrote (a merge strategy is a program)")
 		return nil
 	}
 	st, err := lstatAt(m.upper, name)
@@ -187,7 +201,7 @@ func (m *merger) entry(name, rel string) error {
 		m.refuse(rel, err.Error())
 		return nil
 	}
-	if target, ok := strings.CutPrefix(name, whiteoutPfx); ok {
+	if target, ok := strings.CutPrefix(name, whiteoutPfx); ok && m.opts.FuseWhiteouts {
 		m.whiteout(target, joinPath(m.stack[len(m.stack)-1].path, target))
 		return nil
 	}
@@ -229,7 +243,7 @@ func (m *merger) descend(name, rel string, st *unix.Stat_t) error {
 		m.refuse(rel, err.Error())
 		return nil
 	}
-	opaque := isOpaque(ufd, names)
+	opaque := isOpaque(ufd, names, m.opts.FuseWhiteouts)
 	hfd, err := m.hostDir(name, opaque, uint32(st.Mode))
 	if err != nil {
 		unix.Close(ufd)
@@ -268,6 +282,10 @@ func (m *merger) hostDir(name string, opaque bool, mode uint32) (int, error) {
 		if err != nil || !opaque {
 			return fd, err
 		}
+		if holdsHooks(fd) {
+			unix.Close(fd)
+			return -1, errors.New("not emptied (opaque): it holds hooks, which stay")
+		}
 		if err := clearDir(fd); err != nil {
 			unix.Close(fd)
 			return -1, fmt.Errorf("empty opaque directory: %w", err)
@@ -304,3 +322,9 @@ func (m *merger) ascend() error {
 	m.stack = m.stack[:len(m.stack)-1]
 	return nil
 }
+
+// inProgressState are the directories where git keeps an interrupted
+// rebase, cherry-pick, revert or am. Their files are instructions for the
+// next `--continue` (the todo list, the merge strategy to run, options in
+// config syntax), so none of them is taken back.
+var inProgressState = map[string]bool{"rebase-merge": true, "rebase-apply": true, "sequencer": true}

@@ -41,10 +41,11 @@ func openDir(t *testing.T, dir string) int {
 	return fd
 }
 
-// merge runs MergeBack of upper into host, both paths.
+// merge runs MergeBack of upper into host, both paths, with
+// fuse-overlayfs's whiteouts (`.wh.` names), which the tests write by hand.
 func merge(t *testing.T, upper, host string) Result {
 	t.Helper()
-	res, err := MergeBack(openDir(t, upper), openDir(t, host))
+	res, err := MergeBackWith(openDir(t, upper), openDir(t, host), Options{FuseWhiteouts: true})
 	if err != nil {
 		t.Fatalf("MergeBack: %v", err)
 	}
@@ -186,7 +187,7 @@ func TestMergeRefusesSpecialFiles(t *testing.T) {
 	}
 	writeTree(t, upper, map[string]string{"bad\nname": "x", "rebase-merge/git-rebase-todo": "pick 1 a\nexec evil\n"})
 	res := merge(t, upper, host)
-	for _, p := range []string{"packed-refs", "FETCH_HEAD", "bad\nname", "rebase-merge/git-rebase-todo"} {
+	for _, p := range []string{"packed-refs", "FETCH_HEAD", "bad\nname", "rebase-merge"} {
 		assertMissing(t, filepath.Join(host, p))
 		if refusedFor(res, p) == nil {
 			t.Errorf("%q not refused", p)
@@ -269,21 +270,6 @@ func TestMergeBadDescriptor(t *testing.T) {
 	}
 }
 
-func TestNewExecLine(t *testing.T) {
-	host := []byte("pick 1 a\nexec make test\n")
-	if l, ok := newExecLine(host, []byte("exec make test\npick 2 b\n")); ok {
-		t.Errorf("host's own exec line refused: %q", l)
-	}
-	for _, todo := range []string{"x evil\n", "  exec\tevil\n", "EXEC evil\n"} {
-		if _, ok := newExecLine(host, []byte(todo)); !ok {
-			t.Errorf("%q not caught", todo)
-		}
-	}
-	if isRebaseTodo("todo", "rebase-merge") || !isRebaseTodo("todo", "sequencer") {
-		t.Error("isRebaseTodo")
-	}
-}
-
 // TestMergeBackSinceKeepsHostChanges: what the host changed during the run
 // is not overwritten nor removed by the run's version; the rest merges.
 func TestMergeBackSinceKeepsHostChanges(t *testing.T) {
@@ -294,7 +280,7 @@ func TestMergeBackSinceKeepsHostChanges(t *testing.T) {
 	// The host's git writes HEAD and touches "gone" meanwhile.
 	writeTree(t, host, map[string]string{"HEAD": "ref: refs/heads/host\n", "gone": "y"})
 	writeTree(t, upper, map[string]string{"HEAD": "ref: refs/heads/run\n", "ORIG_HEAD": "new\n", ".wh.gone": ""})
-	res, err := MergeBackSince(openDir(t, upper), openDir(t, host), start)
+	res, err := MergeBackWith(openDir(t, upper), openDir(t, host), Options{Since: start, FuseWhiteouts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,5 +295,83 @@ func TestMergeBackSinceKeepsHostChanges(t *testing.T) {
 	}
 	if len(res.Refused) != 2 {
 		t.Errorf("refused %+v, want HEAD and gone", res.Refused)
+	}
+}
+
+// TestMergeKernelUpperTakesWhiteoutNamesLiterally: under kernel overlayfs a
+// `.wh.` name is a file the command made, never a whiteout, and a directory
+// holding hooks is never emptied, removed or replaced by the merge.
+func TestMergeKernelUpperTakesWhiteoutNamesLiterally(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, host, map[string]string{"modules/lib/hooks/pre-commit": "keep", "modules/lib/config": "[core]\n", "keepme": "x"})
+	writeTree(t, upper, map[string]string{"modules/lib/.wh..wh..opq": "", ".wh.keepme": ""})
+	if _, err := MergeBack(openDir(t, upper), openDir(t, host)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"modules/lib/hooks/pre-commit", "modules/lib/config", "keepme"} {
+		if _, err := os.Stat(filepath.Join(host, p)); err != nil {
+			t.Errorf("%s removed by a name the command made: %v", p, err)
+		}
+	}
+	// With fuse-overlayfs's whiteouts, the hooks still stay.
+	upper2 := t.TempDir()
+	writeTree(t, upper2, map[string]string{"modules/lib/.wh..wh..opq": "", ".wh.modules": "", "modules/lib/x": "y"})
+	res := merge(t, upper2, host)
+	if _, err := os.Stat(filepath.Join(host, "modules/lib/hooks/pre-commit")); err != nil {
+		t.Errorf("hooks removed through an opaque directory or a whiteout: %v (refused %+v)", err, res.Refused)
+	}
+	upper3 := t.TempDir()
+	writeTree(t, upper3, map[string]string{"modules": "a file in place of the directory"})
+	merge(t, upper3, host)
+	if _, err := os.Stat(filepath.Join(host, "modules/lib/hooks/pre-commit")); err != nil {
+		t.Errorf("hooks removed by a file put in place of their directory: %v", err)
+	}
+}
+
+// TestMergeRefusesInProgressState: an interrupted rebase's or sequence's
+// files never reach the host (a strategy there names a program).
+func TestMergeRefusesInProgressState(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	writeTree(t, upper, map[string]string{"rebase-merge/strategy": "/pwn\n", "sequencer/opts": "[options]\n\tstrategy = /pwn\n", "rebase-apply/next": "1\n", "HEAD": "x\n"})
+	res := merge(t, upper, host)
+	for _, d := range []string{"rebase-merge", "sequencer", "rebase-apply"} {
+		if _, err := os.Lstat(filepath.Join(host, d)); err == nil {
+			t.Errorf("%s reached the host", d)
+		}
+	}
+	if len(res.Refused) != 3 {
+		t.Errorf("refused %+v, want the three directories", res.Refused)
+	}
+	if _, err := os.Stat(filepath.Join(host, "HEAD")); err != nil {
+		t.Errorf("HEAD not merged: %v", err)
+	}
+}
+
+// TestMergeKeepsHoles: a sparse file costs the host no more than it cost
+// the command.
+func TestMergeKeepsHoles(t *testing.T) {
+	upper, host := t.TempDir(), t.TempDir()
+	f, err := os.Create(filepath.Join(upper, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("end"), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	merge(t, upper, host)
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(host, "big"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Size != 1<<30+3 {
+		t.Errorf("size %d, want %d", st.Size, 1<<30+3)
+	}
+	if st.Blocks*512 > 1<<20 {
+		t.Errorf("the copy takes %d bytes on disk: the hole was written out", st.Blocks*512)
+	}
+	b, _ := os.ReadFile(filepath.Join(host, "big"))
+	if string(b[len(b)-3:]) != "end" || b[0] != 0 {
+		t.Error("content differs")
 	}
 }

@@ -46,8 +46,6 @@ func (m *merger) file(name, rel string, st *unix.Stat_t) {
 		// A split index's entries: not read here (see gitlinks), so a
 		// submodule entry could hide in one.
 		m.refuse(rel, "split index not taken back; run `git update-index --no-split-index` inside, or on the host")
-	case isRebaseTodo(name, m.stack[len(m.stack)-1].name):
-		m.todo(name, rel, perm)
 	default:
 		src, err := openRegular(m.upper, name)
 		if err != nil {
@@ -72,7 +70,12 @@ func (m *merger) index(name, rel string, perm uint32) {
 		m.refuse(rel, "host's version: "+err.Error())
 		return
 	}
-	added, err := newGitlinks(host, sandbox)
+	config, _, err := m.hostVersion("config", maxConfigSize)
+	if err != nil {
+		m.refuse(rel, "host's config: "+err.Error())
+		return
+	}
+	added, err := newGitlinks(host, sandbox, hashLen(config))
 	switch {
 	case err != nil:
 		m.refuse(rel, "host's index kept: "+err.Error())
@@ -111,26 +114,6 @@ func (m *merger) config(name, rel string, perm uint32) {
 	m.write(name, rel, bytes.NewReader(out), perm)
 }
 
-// todo writes back a rebase or sequencer todo list unless it gained an
-// `exec` line: `git rebase --continue` on the host would run it.
-func (m *merger) todo(name, rel string, perm uint32) {
-	sandbox, err := readSmall(m.upper, name, maxConfigSize)
-	if err != nil {
-		m.refuse(rel, err.Error())
-		return
-	}
-	host, _, err := m.hostVersion(name, maxConfigSize)
-	if err != nil {
-		m.refuse(rel, "host's version: "+err.Error())
-		return
-	}
-	if line, ok := newExecLine(host, sandbox); ok {
-		m.refuse(rel, fmt.Sprintf("todo list gained an exec line: %q", line))
-		return
-	}
-	m.write(name, rel, bytes.NewReader(sandbox), perm)
-}
-
 // hostVersion reads the host's current file name; a missing one, or one
 // that is not a regular file (a symlink is never followed), reads empty.
 func (m *merger) hostVersion(name string, limit int64) ([]byte, bool, error) {
@@ -155,6 +138,10 @@ func (m *merger) write(name, rel string, src io.Reader, perm uint32) {
 		return
 	}
 	if st, err := lstatAt(m.host, name); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		if m.dirHoldsHooks(name) {
+			m.refuse(rel, "not replaced by a file: the directory holds hooks, which stay")
+			return
+		}
 		if _, err := removeAll(m.host, name); err != nil {
 			m.refuse(rel, "replace directory: "+err.Error())
 			return
@@ -166,7 +153,7 @@ func (m *merger) write(name, rel string, src io.Reader, perm uint32) {
 		return
 	}
 	dst := os.NewFile(uintptr(fd), tmp)
-	_, err = io.Copy(dst, src)
+	err = copyKeepingHoles(dst, src)
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}

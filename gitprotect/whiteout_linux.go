@@ -27,9 +27,16 @@ func (m *merger) whiteout(name, rel string) {
 	case name == "hooks":
 		m.refuse(rel, "hooks: removing hooks is refused too")
 		return
+	case inProgressState[name]:
+		m.refuse(rel, "the state of an interrupted rebase, cherry-pick or am is left as the host has it")
+		return
 	}
 	if m.changedOnHost(name) {
 		m.refuse(rel, changedMeanwhile)
+		return
+	}
+	if m.dirHoldsHooks(name) {
+		m.refuse(rel, "not removed: it holds hooks, which stay")
 		return
 	}
 	removed, err := removeAll(m.host, name)
@@ -42,9 +49,9 @@ func (m *merger) whiteout(name, rel string) {
 	}
 }
 
-func isOpaque(dir int, names []string) bool {
+func isOpaque(dir int, names []string, fuse bool) bool {
 	for _, n := range names {
-		if n == opaqueMarker {
+		if n == opaqueMarker && fuse {
 			return true
 		}
 	}

@@ -12,23 +12,23 @@ import (
 func TestMergeFuseWhiteouts(t *testing.T) {
 	upper, host := t.TempDir(), t.TempDir()
 	writeTree(t, host, map[string]string{
-		"ORIG_HEAD":          "x\n",
-		"rebase-merge/a/b/c": "x\n",
-		"rebase-merge/done":  "x\n",
-		"hooks/pre-commit":   "mine\n",
-		"MERGE_HEAD":         "old\n",
+		"ORIG_HEAD":        "x\n",
+		"rr-cache/a/b/c":   "x\n",
+		"rr-cache/done":    "x\n",
+		"hooks/pre-commit": "mine\n",
+		"MERGE_HEAD":       "old\n",
 	})
 	writeTree(t, upper, map[string]string{
-		".wh.ORIG_HEAD":    "",
-		".wh.rebase-merge": "",
-		".wh.hooks":        "",
-		".wh.MERGE_HEAD":   "",
-		"MERGE_HEAD":       "new\n", // both there: the upper's file wins
-		".wh.absent":       "",
+		".wh.ORIG_HEAD":  "",
+		".wh.rr-cache":   "",
+		".wh.hooks":      "",
+		".wh.MERGE_HEAD": "",
+		"MERGE_HEAD":     "new\n", // both there: the upper's file wins
+		".wh.absent":     "",
 	})
 	res := merge(t, upper, host)
 	assertMissing(t, filepath.Join(host, "ORIG_HEAD"))
-	assertMissing(t, filepath.Join(host, "rebase-merge"))
+	assertMissing(t, filepath.Join(host, "rr-cache"))
 	if got := readFile(t, filepath.Join(host, "MERGE_HEAD")); got != "new\n" {
 		t.Errorf("MERGE_HEAD = %q", got)
 	}
@@ -151,7 +151,7 @@ func TestMergeDeepNestBoundedFDs(t *testing.T) {
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
 		t.Fatal(err)
 	}
-	res, err := MergeBack(ufd, hfd)
+	res, err := MergeBackWith(ufd, hfd, Options{FuseWhiteouts: true})
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,6 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string, fuse bool) []
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sbx: git: merging the changes to %s: %v\n", l.Dir, err)
 		}
-		res.Refused = append(res.Refused, gitprotect.CleanObjects(host)...)
 		rel, _ := filepath.Rel(workdir, l.Dir)
 		for _, r := range res.Refused {
 			r.Path = filepath.Join(rel, r.Path)

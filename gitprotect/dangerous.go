@@ -15,7 +15,8 @@ type rule struct {
 }
 
 // runsCodeRules lists every setting through which git, or a program git
-// starts, runs a command or reads configuration from somewhere else.
+// starts, runs a command or reads configuration from somewhere else, and
+// the few that point git's fetches or its reading of files elsewhere.
 var runsCodeRules = []rule{
 	// core: commands git runs itself (fsmonitor on every status, editor,
 	// pager, ssh and proxy commands, askpass), hooks from another place,
@@ -96,6 +97,21 @@ var runsCodeRules = []rule{
 	{section: "lfs", name: "standalonetransferagent"},
 	{section: "lfs", name: "clean"},
 	{section: "lfs", name: "smudge"},
+	// Where fetches and pulls come from: a remote, a branch's upstream or
+	// a submodule moved to a repository the command made feeds its
+	// commits (and any repository they name) into the next pull or
+	// submodule update.
+	{section: "remote", name: "url"},
+	{section: "remote", name: "pushurl"},
+	{section: "remote", name: "pushdefault"},
+	{section: "branch", name: "remote"},
+	{section: "branch", name: "pushremote"},
+	{section: "submodule", name: "url"},
+	// Files git reads on the host, beyond the sandbox's view: a commit
+	// template becomes the message of the next commit (a hidden key
+	// there ends up in history), a cookie file is sent to servers.
+	{section: "commit", name: "template"},
+	{section: "http", name: "cookiefile"},
 }
 
 // RunsCode reports whether e can make git, or a tool git starts, run a

@@ -33,16 +33,12 @@ type GitLayer struct {
 	Upper string `json:"upper"`
 }
 
-// gitDirsBoundFromHost are the parts of a git directory that hold no
-// setting git acts on (objects, refs, reflogs): they stay the host's,
-// read-write, so a fetch or a commit inside writes them in place instead of
-// being copied back.
-var gitDirsBoundFromHost = []string{"objects"}
-
 // protectGit covers each protected git directory with an overlay of its
 // own: git inside works as usual (`git config`, commits, fetches), but the
-// host's config, HEAD, index and the rest stay untouched until sbx merges
-// the changes back without the keys that run code. Its hooks stay the
+// host's git directory stays untouched until sbx merges the changes back
+// without what could run code. Nothing of it but its hooks is bound from
+// the host: a symlink planted in a directory bound read-write (refs, logs,
+// objects/info/commit-graphs) would be followed by the host's git. Its hooks stay the
 // host's, read-only. A git directory is a mount point, so it cannot be
 // renamed away and replaced. Where a read-write --bind shows it too, the
 // same protected view is bound there.
@@ -63,11 +59,6 @@ func (b *builder) protectGit() {
 		upper := b.in.State.Upper(n)
 		b.guard(Op{Kind: OpOverlay, Source: dir, Target: inside, Upper: upper, Work: b.in.State.Work(n), Beneath: w.host})
 		b.plan.Git = append(b.plan.Git, GitLayer{Dir: dir, Upper: upper})
-		for _, sub := range gitDirsBoundFromHost {
-			if p := filepath.Join(dir, sub); b.realDir(p) {
-				b.guard(Op{Kind: OpBind, Source: p, Target: filepath.Join(inside, sub), Beneath: w.host})
-			}
-		}
 		// A hooks directory that is missing or a symlink is not bound:
 		// whatever the command puts there stays in the overlay, and the
 		// merge never takes hooks back.

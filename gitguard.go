@@ -26,6 +26,11 @@ type gitGuard struct {
 	// start is when the guard was made, before the overlays exist: what
 	// the host changes in a git directory after it is not overwritten.
 	start time.Time
+	// missing are paths in the workdir the host's git config trusts that
+	// do not exist yet: one the command makes is moved aside.
+	missing []string
+	// keepHost are, per git directory, the paths its merge leaves alone.
+	keepHost map[string][]string
 }
 
 // newGitGuard inspects the workdir; nil when protection is off.
@@ -38,10 +43,12 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 		return nil, fmt.Errorf("--git-protect: %w; or run with --git-protect=off", err)
 	}
 	g := &gitGuard{
-		protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles, Unpopulated: repo.Unpopulated},
-		hostFDs: map[string]int{},
-		root:    s.WorkdirSource,
-		start:   time.Now(),
+		protect:  &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles, Trusted: repo.Trusted, Unpopulated: repo.Unpopulated},
+		missing:  repo.MissingTrusted,
+		keepHost: repo.KeepHost,
+		hostFDs:  map[string]int{},
+		root:     s.WorkdirSource,
+		start:    time.Now(),
 	}
 	for _, p := range repo.Unpopulated {
 		fmt.Fprintf(os.Stderr, "sbx: %s is a submodule not initialised: read-only inside, so that no repository can be planted there for your git; run `git submodule update --init` before sbx, or use --git-protect=off\n", rootfs.QuotePath(p))
@@ -98,7 +105,7 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string, fuse bool) []
 			fmt.Fprintf(os.Stderr, "sbx: git: cannot read the changes to %s: %v; the host's copy is unchanged\n", l.Dir, err)
 			continue
 		}
-		res, err := gitprotect.MergeBackWith(upper, host, gitprotect.Options{Since: g.start, FuseWhiteouts: fuse})
+		res, err := gitprotect.MergeBackWith(upper, host, gitprotect.Options{Since: g.start, FuseWhiteouts: fuse, KeepHost: g.keepHost[l.Dir]})
 		unix.Close(upper)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sbx: git: merging the changes to %s: %v\n", l.Dir, err)
@@ -116,6 +123,12 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string, fuse bool) []
 			}
 		}
 	}
+	for _, p := range g.missing {
+		if r, ok := g.moveAside(p, "a file your git's config trusts (it includes or runs it), which did not exist before the run"); ok {
+			refused = append(refused, r)
+			fmt.Fprintf(os.Stderr, "sbx: git: %s not kept: %s\n", rootfs.QuotePath(r.Path), r.Reason)
+		}
+	}
 	for _, p := range g.protect.Unpopulated {
 		if r, ok := g.defuseSubmodule(p); ok {
 			refused = append(refused, r)
@@ -129,21 +142,28 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string, fuse bool) []
 // submodule directory that had none (one that did not exist could not be
 // bound read-only): the host's git must not run it.
 func (g *gitGuard) defuseSubmodule(dir string) (report.GitRefusal, bool) {
-	fd, err := rootfs.OpenBeneath(g.root, dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	return g.moveAside(filepath.Join(dir, ".git"), "a repository the command made in an uninitialised submodule")
+}
+
+// moveAside renames p, when the command made it, to p.sbx-untrusted, from
+// a descriptor of its directory reached without symlinks.
+func (g *gitGuard) moveAside(p, what string) (report.GitRefusal, bool) {
+	fd, err := rootfs.OpenBeneath(g.root, filepath.Dir(p), unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return report.GitRefusal{}, false
 	}
 	defer unix.Close(fd)
+	name := filepath.Base(p)
 	var st unix.Stat_t
-	if unix.Fstatat(fd, ".git", &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+	if unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
 		return report.GitRefusal{}, false
 	}
-	rel, _ := filepath.Rel(g.root, filepath.Join(dir, ".git"))
-	aside := ".git.sbx-untrusted"
-	if err := unix.Renameat2(fd, ".git", fd, aside, unix.RENAME_NOREPLACE); err != nil {
-		return report.GitRefusal{Path: rel, Reason: "a repository the command made in an uninitialised submodule, and it could not be moved aside: " + err.Error()}, true
+	rel, _ := filepath.Rel(g.root, p)
+	aside := name + ".sbx-untrusted"
+	if err := unix.Renameat2(fd, name, fd, aside, unix.RENAME_NOREPLACE); err != nil {
+		return report.GitRefusal{Path: rel, Reason: what + ", and it could not be moved aside: " + err.Error()}, true
 	}
-	return report.GitRefusal{Path: rel, Reason: "a repository the command made in an uninitialised submodule; moved to " + aside}, true
+	return report.GitRefusal{Path: rel, Reason: what + "; moved to " + aside}, true
 }
 
 // hooksLinkTarget is where a symlinked hooks directory leads, when that is

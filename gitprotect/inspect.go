@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -18,14 +20,23 @@ type Repo struct {
 	// W/.git, W/X/.git of each submodule path X in W/.gitmodules, and the
 	// target of a `.git` file when it lies in W outside those.
 	GitDirs []string
-	// HooksPaths are core.hooksPath values of those git dirs that lie in
-	// the workdir. They may not exist yet: the command must not be able to
-	// create them either.
+	// HooksPaths are core.hooksPath directories of those git dirs that
+	// lie in the workdir; one that does not exist yet is in
+	// MissingTrusted.
 	HooksPaths []string
 	// GitFiles are `.git` files (gitdir: ...) of the workdir and of its
 	// submodules: rewritten, one would point the host's git at a
 	// repository the command made.
 	GitFiles []string
+	// Trusted are files and directories in the workdir that the host's
+	// git trusts through its config (a file it includes, a program it
+	// runs): bound read-only. MissingTrusted are such paths that do not
+	// exist yet, which the command must not create either.
+	Trusted, MissingTrusted []string
+	// KeepHost lists, per git dir, paths in it (relative) that its merge
+	// must leave as the host has them: config files the host's config
+	// includes from there.
+	KeepHost map[string][]string
 	// Unpopulated are submodule paths of W/.gitmodules with no `.git` yet
 	// (the submodule is not initialised; the directory may be missing):
 	// a repository the command made there would be run by the host's
@@ -66,6 +77,9 @@ type inspector struct {
 	home string
 	repo Repo
 	seen map[string]bool // paths already listed, in any list
+	// external are config files outside the workdir to scan (a linked
+	// worktree's git dir and its main repository's).
+	external []string
 }
 
 // gitDir is a git dir found, and the work tree its relative paths are
@@ -87,9 +101,12 @@ func (in *inspector) run() error {
 		found = in.dotGit(found, x+"/.git", x)
 	}
 	for _, g := range found {
-		if err := in.hooksPaths(g); err != nil {
+		if err := in.trustedOf(g); err != nil {
 			return err
 		}
+	}
+	for _, cfg := range append(in.external, outsideConfigs(in.home)...) {
+		in.scanConfigFile(cfg, nil, []string{"."})
 	}
 	return nil
 }
@@ -117,7 +134,11 @@ func (in *inspector) dotGit(found []gitDir, rel, worktree string) []gitDir {
 		}
 		t, ok := in.inside(target)
 		if !ok || t == "." {
-			return found // outside the workdir: the command cannot reach it
+			// Outside the workdir: the command cannot reach it, but its
+			// config (and the main repository's, for a linked worktree)
+			// may trust paths in the workdir.
+			in.external = append(in.external, gitDirConfigs(target)...)
+			return found
 		}
 		if in.kind(t) == unix.S_IFDIR {
 			return in.addGitDir(found, gitDir{t, worktree})
@@ -149,7 +170,7 @@ func (in *inspector) addGitDir(found []gitDir, g gitDir) []gitDir {
 // paths that are relative, clean and free of "..".
 func (in *inspector) submodulePaths() ([]string, error) {
 	if typ, _ := fileType(in.fd, ".gitmodules"); typ != unix.S_IFREG {
-		return nil, nil // git itself ignores a symlinked .gitmodules
+		return in.indexGitlinks(), nil // git itself ignores a symlinked .gitmodules
 	}
 	data, err := readSmall(in.fd, ".gitmodules", maxConfigSize)
 	if err != nil {
@@ -165,52 +186,42 @@ func (in *inspector) submodulePaths() ([]string, error) {
 			paths = append(paths, e.Value)
 		}
 	}
+	// The index's submodule entries too: .gitmodules is a file of the
+	// workdir, which an earlier run may have edited to drop one.
+	for _, p := range in.indexGitlinks() {
+		if isCleanRel(p) && !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
 	return paths, nil
+}
+
+// indexGitlinks are the submodule paths in W/.git/index, sorted; none when
+// there is no readable index.
+func (in *inspector) indexGitlinks() []string {
+	if in.kind(".git/index") != unix.S_IFREG {
+		return nil
+	}
+	index, err := readSmall(in.fd, ".git/index", maxIndexSize)
+	if err != nil {
+		return nil
+	}
+	config, _ := readSmall(in.fd, ".git/config", maxConfigSize)
+	links, err := gitlinks(index, hashLen(config))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for p := range links {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func isCleanRel(p string) bool {
 	return p != "" && p != "." && p != ".." && !filepath.IsAbs(p) && filepath.Clean(p) == p &&
 		!strings.HasPrefix(p, "../") && !strings.ContainsRune(p, '\n')
-}
-
-// hooksPaths adds the core.hooksPath values of g's config that lie in the
-// workdir.
-func (in *inspector) hooksPaths(g gitDir) error {
-	cfg := g.dir + "/config"
-	if in.kind(cfg) != unix.S_IFREG {
-		return nil
-	}
-	data, err := readSmall(in.fd, cfg, maxConfigSize)
-	if err != nil {
-		return fmt.Errorf("%s: %w", cfg, err)
-	}
-	entries, err := Parse(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", cfg, err)
-	}
-	for _, e := range entries {
-		if e.Section != "core" || e.Subsection != "" || e.Name != "hookspath" || e.Value == "" {
-			continue
-		}
-		p := e.Value
-		switch {
-		case p == "~" || strings.HasPrefix(p, "~/"):
-			if in.home == "" {
-				continue
-			}
-			p = filepath.Join(in.home, p[1:])
-		case strings.HasPrefix(p, "~"):
-			continue // another user's home
-		case !filepath.IsAbs(p):
-			// Hooks run at the top of the work tree.
-			p = filepath.Join(in.root, g.worktree, p)
-		}
-		if rel, ok := in.inside(p); ok {
-			in.add(&in.repo.HooksPaths, filepath.Join(in.root, rel))
-			in.kind(rel)
-		}
-	}
-	return nil
 }
 
 // inside returns abs relative to the workdir when it lies in it.

@@ -37,9 +37,11 @@ func TestInspect(t *testing.T) {
 	if !reflect.DeepEqual(repo.GitDirs, wantDirs) {
 		t.Errorf("GitDirs = %q, want %q", repo.GitDirs, wantDirs)
 	}
+	// Neither hooks directory exists yet: both are to be moved aside if
+	// the command makes them.
 	wantHooks := []string{filepath.Join(w, "tools/hooks"), filepath.Join(w, "filed/h")}
-	if !reflect.DeepEqual(repo.HooksPaths, wantHooks) {
-		t.Errorf("HooksPaths = %q, want %q", repo.HooksPaths, wantHooks)
+	if len(repo.HooksPaths) != 0 || !reflect.DeepEqual(repo.MissingTrusted, wantHooks) {
+		t.Errorf("HooksPaths = %q, MissingTrusted = %q, want none and %q", repo.HooksPaths, repo.MissingTrusted, wantHooks)
 	}
 	if want := []string{filepath.Join(w, "filed/.git")}; !reflect.DeepEqual(repo.GitFiles, want) {
 		t.Errorf("GitFiles = %q, want %q", repo.GitFiles, want)
@@ -105,5 +107,34 @@ func TestInspectUnpopulatedSubmodules(t *testing.T) {
 	want := []string{filepath.Join(w, "empty"), filepath.Join(w, "missing")}
 	if !reflect.DeepEqual(repo.Unpopulated, want) {
 		t.Errorf("Unpopulated = %q, want %q", repo.Unpopulated, want)
+	}
+}
+
+func TestInspectTrustedPaths(t *testing.T) {
+	w := t.TempDir()
+	writeTree(t, w, map[string]string{
+		".git/config": "[include]\n\tpath = ../shared.cfg\n\tpath = local.cfg\n[core]\n\tfsmonitor = \"tools/fsmon\" --x\n\thooksPath = .husky\n" +
+			"[alias]\n\tb = !scripts/build.sh\n[remote \"o\"]\n\turl = ../up.git\n[credential]\n\thelper = store\n",
+		".git/worktrees/wt/gitdir": filepath.Join(w, "wt/.git") + "\n",
+		"shared.cfg":               "[user]\n",
+		"tools/fsmon":              "#!/bin/sh\n",
+		"scripts/build.sh":         "#!/bin/sh\n",
+		".husky/":                  "",
+		"wt/.husky/":               "",
+		"up.git/":                  "",
+	})
+	repo, err := Inspect(w, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTrusted := []string{filepath.Join(w, "shared.cfg"), filepath.Join(w, "tools/fsmon"), filepath.Join(w, "scripts/build.sh")}
+	if !reflect.DeepEqual(repo.Trusted, wantTrusted) {
+		t.Errorf("Trusted = %q, want %q (a remote's repository is not a program)", repo.Trusted, wantTrusted)
+	}
+	if want := []string{filepath.Join(w, ".husky"), filepath.Join(w, "wt/.husky")}; !reflect.DeepEqual(repo.HooksPaths, want) {
+		t.Errorf("HooksPaths = %q, want %q (the linked worktree's too)", repo.HooksPaths, want)
+	}
+	if want := map[string][]string{filepath.Join(w, ".git"): {"local.cfg"}}; !reflect.DeepEqual(repo.KeepHost, want) {
+		t.Errorf("KeepHost = %v, want %v", repo.KeepHost, want)
 	}
 }

@@ -3,6 +3,7 @@ package gitprotect
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -52,6 +53,10 @@ type Options struct {
 	// `.wh..wh..opq` file. Under kernel overlayfs such names are plain
 	// files the command made, and are merged as such.
 	FuseWhiteouts bool
+	// KeepHost are paths in the git dir (relative to it) left as the
+	// host has them, whatever the run did there: config files the
+	// host's config includes.
+	KeepHost []string
 }
 
 // MergeBackWith is MergeBack with options.
@@ -191,6 +196,9 @@ func (m *merger) entry(name, rel string) error {
 		return nil // read with its directory
 	case name == "hooks":
 		m.refuse(rel, "hooks: new hooks never reach the host")
+		return nil
+	case slices.Contains(m.opts.KeepHost, rel):
+		m.refuse(rel, "the host's config includes this file: left as the host has it")
 		return nil
 	case inProgressState[name]:
 		m.refuse(rel, "the state of an interrupted rebase, cherry-pick or am never reaches the host: `git rebase --continue` there would act on what the command wrote (a merge strategy is a program)")

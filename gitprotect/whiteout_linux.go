@@ -1,6 +1,7 @@
 package gitprotect
 
 import (
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +30,9 @@ func (m *merger) whiteout(name, rel string) {
 		return
 	case inProgressState[name]:
 		m.refuse(rel, "the state of an interrupted rebase, cherry-pick or am is left as the host has it")
+		return
+	case slices.Contains(m.opts.KeepHost, rel):
+		m.refuse(rel, "the host's config includes this file: left as the host has it")
 		return
 	}
 	if m.changedOnHost(name) {

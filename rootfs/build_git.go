@@ -19,6 +19,10 @@ type GitProtect struct {
 	// Files are `.git` files (gitdir: ...) in the workdir, bound
 	// read-only: rewritten, one would point the host's git elsewhere.
 	Files []string
+	// Trusted are files and directories in the workdir that the host's
+	// git trusts through its config (included files, programs), bound
+	// read-only.
+	Trusted []string
 	// Unpopulated are submodule directories with no repository yet,
 	// bound read-only where they exist, so the command cannot plant one
 	// that the host's `git status` would run.
@@ -72,7 +76,7 @@ func (b *builder) protectGit() {
 			}
 		}
 	}
-	readOnly := append(append([]string{}, g.HooksPaths...), g.Files...)
+	readOnly := append(append(append([]string{}, g.HooksPaths...), g.Files...), g.Trusted...)
 	for _, p := range g.Unpopulated {
 		if b.realDir(p) {
 			readOnly = append(readOnly, p)

@@ -80,3 +80,28 @@ func openKeep(s *spec.Spec) (*rootfs.KeepDir, error) {
 	defer unix.Close(dir)
 	return rootfs.OpenKeepIn(dir, name, s.Keep)
 }
+
+// warnSymlinkedSelf warns when sbx was started through a symlink that lies
+// in the workdir: its binary is protected inside, but the link is the
+// workdir's, and the command can point it at a program of its own for the
+// next run.
+func warnSymlinkedSelf(s *spec.Spec, invoked string) {
+	if !strings.Contains(invoked, "/") {
+		return // found in PATH
+	}
+	abs, err := filepath.Abs(invoked)
+	if err != nil {
+		return
+	}
+	inWorkdir := false
+	for _, root := range []string{s.Workdir, s.WorkdirSource} {
+		if root != "" && strings.HasPrefix(abs, root+"/") {
+			inWorkdir = true
+		}
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil || !inWorkdir || real == abs || real == filepath.Join(s.WorkdirSource, strings.TrimPrefix(abs, s.Workdir)) {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "sbx: warning: started through the symbolic link %s in the workdir, which the command can point elsewhere for your next run; start %s itself\n", invoked, real)
+}

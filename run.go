@@ -41,7 +41,7 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if err := resolveWorkdir(s, []string{os.Getenv("HOME"), rootfs.PasswdHome()}); err != nil {
 		return failRecord(s, err)
 	}
-	warnSymlinkedSelf(s, os.Args[0])
+	warnSymlinkedSelf(s, invokedAs())
 	if term.IsTerminal(0) {
 		s.Terminal = &spec.WindowSize{Rows: 24, Cols: 80}
 		if ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ); err == nil && ws.Row > 0 {

@@ -105,3 +105,14 @@ func warnSymlinkedSelf(s *spec.Spec, invoked string) {
 	}
 	fmt.Fprintf(os.Stderr, "sbx: warning: started through the symbolic link %s in the workdir, which the command can point elsewhere for your next run; start %s itself\n", invoked, real)
 }
+
+// invokedAs is the path sbx was started by, as the kernel got it (argv[0]
+// in /proc/self/cmdline; os.Args may have been rewritten).
+func invokedAs() string {
+	b, err := os.ReadFile("/proc/self/cmdline")
+	if err != nil {
+		return os.Args[0]
+	}
+	arg0, _, _ := strings.Cut(string(b), "\x00")
+	return arg0
+}

@@ -31,6 +31,11 @@ type gitGuard struct {
 	missing []string
 	// keepHost are, per git directory, the paths its merge leaves alone.
 	keepHost map[string][]string
+	// links are symlinks the host's git follows, put back as they were.
+	links map[string]string
+	// unsafe is set when something planted could not be taken away: sbx
+	// then fails the run rather than leave it silently.
+	unsafe bool
 }
 
 // newGitGuard inspects the workdir; nil when protection is off.
@@ -43,8 +48,10 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 		return nil, fmt.Errorf("--git-protect: %w; or run with --git-protect=off", err)
 	}
 	g := &gitGuard{
-		protect:  &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles, Trusted: repo.Trusted, Unpopulated: repo.Unpopulated},
+		protect: &rootfs.GitProtect{HooksPaths: repo.HooksPaths, Files: repo.GitFiles, Trusted: repo.Trusted,
+			Missing: repo.MissingTrusted, Unpopulated: repo.Unpopulated},
 		missing:  repo.MissingTrusted,
+		links:    repo.KeptLinks,
 		keepHost: repo.KeepHost,
 		hostFDs:  map[string]int{},
 		root:     s.WorkdirSource,
@@ -70,7 +77,10 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 			g.protect.HooksPaths = append(g.protect.HooksPaths, target)
 			continue
 		}
-		fmt.Fprintf(os.Stderr, "sbx: warning: %s is a symbolic link; sbx does not follow it, and what is written through it inside stays inside\n", p)
+		if _, kept := repo.KeptLinks[p]; kept {
+			continue // its target is protected, and the link put back
+		}
+		fmt.Fprintf(os.Stderr, "sbx: warning: %s is a symbolic link; sbx does not bind or protect anything through it\n", rootfs.QuotePath(p))
 	}
 	return g, nil
 }
@@ -123,6 +133,12 @@ func (g *gitGuard) merge(layers []rootfs.GitLayer, workdir string, fuse bool) []
 			}
 		}
 	}
+	for link, target := range g.links {
+		if r, ok := g.restoreLink(link, target); ok {
+			refused = append(refused, r)
+			fmt.Fprintf(os.Stderr, "sbx: git: %s not kept: %s\n", rootfs.QuotePath(r.Path), r.Reason)
+		}
+	}
 	for _, p := range g.missing {
 		if r, ok := g.moveAside(p, "a file your git's config trusts (it includes or runs it), which did not exist before the run"); ok {
 			refused = append(refused, r)
@@ -159,11 +175,54 @@ func (g *gitGuard) moveAside(p, what string) (report.GitRefusal, bool) {
 		return report.GitRefusal{}, false
 	}
 	rel, _ := filepath.Rel(g.root, p)
-	aside := name + ".sbx-untrusted"
-	if err := unix.Renameat2(fd, name, fd, aside, unix.RENAME_NOREPLACE); err != nil {
-		return report.GitRefusal{Path: rel, Reason: what + ", and it could not be moved aside: " + err.Error()}, true
+	aside, err := renameAside(fd, name)
+	if err != nil {
+		g.unsafe = true
+		return report.GitRefusal{Path: rel, Reason: what + ", and it could not be moved aside: " + err.Error() + "; REMOVE IT before you run git there"}, true
 	}
 	return report.GitRefusal{Path: rel, Reason: what + "; moved to " + aside}, true
+}
+
+// renameAside renames name in dir to a name of its own that is not taken
+// (the command may have made the obvious one first).
+func renameAside(dir int, name string) (string, error) {
+	var err error
+	for i := 0; i < 100; i++ {
+		aside := name + ".sbx-untrusted"
+		if i > 0 {
+			aside = fmt.Sprintf("%s.sbx-untrusted-%d", name, i)
+		}
+		if err = unix.Renameat2(dir, name, dir, aside, unix.RENAME_NOREPLACE); err != unix.EEXIST {
+			return aside, err
+		}
+	}
+	return "", err
+}
+
+// restoreLink puts back a symlink the host's git follows when the command
+// changed or replaced it: what it made there is moved aside first.
+func (g *gitGuard) restoreLink(link, target string) (report.GitRefusal, bool) {
+	rel, _ := filepath.Rel(g.root, link)
+	fd, err := rootfs.OpenBeneath(g.root, filepath.Dir(link), unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		g.unsafe = true
+		return report.GitRefusal{Path: rel, Reason: "its directory cannot be reached without a symlink: " + err.Error()}, true
+	}
+	defer unix.Close(fd)
+	name := filepath.Base(link)
+	buf := make([]byte, 4096)
+	if n, err := unix.Readlinkat(fd, name, buf); err == nil && string(buf[:n]) == target {
+		return report.GitRefusal{}, false
+	}
+	if _, err := renameAside(fd, name); err != nil && err != unix.ENOENT {
+		g.unsafe = true
+		return report.GitRefusal{Path: rel, Reason: "a symlink your git follows was changed, and could not be moved aside: " + err.Error()}, true
+	}
+	if err := unix.Symlinkat(target, fd, name); err != nil {
+		g.unsafe = true
+		return report.GitRefusal{Path: rel, Reason: "a symlink your git follows was changed, and could not be put back: " + err.Error()}, true
+	}
+	return report.GitRefusal{Path: rel, Reason: "a symlink your git follows was changed; put back to " + target}, true
 }
 
 // hooksLinkTarget is where a symlinked hooks directory leads, when that is

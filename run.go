@@ -113,6 +113,12 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 		rec.MemoryPeakBytes = report.Int64(res.MaxRSSKiB * 1024)
 	}
 	afterRun(sb, s, state, plan, git, maps, &rec, res.Cause == "setup-error")
+	if git != nil && git.unsafe {
+		// Something planted for the host's git is still in place: sbx's
+		// own status says so, not the command's.
+		fmt.Fprintln(os.Stderr, "sbx: git: something the command planted for your git could not be taken away (see above)")
+		res.Code, rec.ExitCode = userns.ExitSetup, userns.ExitSetup
+	}
 	if recordFile != nil {
 		if err := recordFile.Write(rec); err != nil {
 			fmt.Fprintln(os.Stderr, "sbx: --report:", err)

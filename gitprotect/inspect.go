@@ -33,6 +33,10 @@ type Repo struct {
 	// runs): bound read-only. MissingTrusted are such paths that do not
 	// exist yet, which the command must not create either.
 	Trusted, MissingTrusted []string
+	// KeptLinks are symlinks in the workdir the host's git follows (a
+	// hooks path that is a link to a directory there), with their targets:
+	// put back as they were after the run.
+	KeptLinks map[string]string
 	// KeepHost lists, per git dir, paths in it (relative) that its merge
 	// must leave as the host has them: config files the host's config
 	// includes from there.
@@ -80,6 +84,8 @@ type inspector struct {
 	// external are config files outside the workdir to scan (a linked
 	// worktree's git dir and its main repository's).
 	external []string
+	// roots are the work trees found, relative to the workdir.
+	roots []string
 }
 
 // gitDir is a git dir found, and the work tree its relative paths are
@@ -105,8 +111,11 @@ func (in *inspector) run() error {
 			return err
 		}
 	}
+	// The user's and system's config, and a linked worktree's main
+	// repository's, apply to every work tree in the workdir.
+	roots := append([]string{"."}, in.roots...)
 	for _, cfg := range append(in.external, outsideConfigs(in.home)...) {
-		in.scanConfigFile(cfg, nil, []string{"."})
+		in.scanConfigFile(cfg, nil, roots, 0)
 	}
 	return nil
 }

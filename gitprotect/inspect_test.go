@@ -37,9 +37,10 @@ func TestInspect(t *testing.T) {
 	if !reflect.DeepEqual(repo.GitDirs, wantDirs) {
 		t.Errorf("GitDirs = %q, want %q", repo.GitDirs, wantDirs)
 	}
-	// Neither hooks directory exists yet: both are to be moved aside if
-	// the command makes them.
-	wantHooks := []string{filepath.Join(w, "tools/hooks"), filepath.Join(w, "filed/h")}
+	// Neither hooks directory exists yet: the top-most missing part of
+	// each (tools, as tools/hooks lacks it too) is moved aside if the
+	// command makes it.
+	wantHooks := []string{filepath.Join(w, "tools"), filepath.Join(w, "filed/h")}
 	if len(repo.HooksPaths) != 0 || !reflect.DeepEqual(repo.MissingTrusted, wantHooks) {
 		t.Errorf("HooksPaths = %q, MissingTrusted = %q, want none and %q", repo.HooksPaths, repo.MissingTrusted, wantHooks)
 	}

@@ -252,6 +252,10 @@ func (m *merger) descend(name, rel string, st *unix.Stat_t) error {
 		return nil
 	}
 	opaque := isOpaque(ufd, names, m.opts.FuseWhiteouts)
+	if opaque && m.keepsUnder(rel) {
+		m.refuse(rel, "not emptied: the host's config includes a file in it")
+		opaque = false
+	}
 	hfd, err := m.hostDir(name, opaque, uint32(st.Mode))
 	if err != nil {
 		unix.Close(ufd)
@@ -336,3 +340,13 @@ func (m *merger) ascend() error {
 // next `--continue` (the todo list, the merge strategy to run, options in
 // config syntax), so none of them is taken back.
 var inProgressState = map[string]bool{"rebase-merge": true, "rebase-apply": true, "sequencer": true}
+
+// keepsUnder reports whether a KeepHost path lies below rel.
+func (m *merger) keepsUnder(rel string) bool {
+	for _, k := range m.opts.KeepHost {
+		if strings.HasPrefix(k, rel+"/") {
+			return true
+		}
+	}
+	return false
+}

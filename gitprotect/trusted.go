@@ -18,21 +18,45 @@ import (
 // command). The command could rewrite them through the workdir, so they are
 // found before the run and protected.
 
-// trustedOf scans the config files of the protected git dir g.
+// trustedOf scans the config files of the protected git dir g, and of
+// each of its linked worktrees in the workdir.
 func (in *inspector) trustedOf(g gitDir) error {
-	roots := append([]string{g.worktree}, in.linkedWorktrees(g.dir)...)
+	linked := in.linkedWorktrees(g.dir)
+	roots := append([]string{g.worktree}, linked...)
+	in.roots = append(in.roots, roots...)
 	for _, name := range []string{"config", "config.worktree"} {
-		rel := g.dir + "/" + name
-		if in.kind(rel) != unix.S_IFREG {
-			continue
-		}
-		data, err := readSmall(in.fd, rel, maxConfigSize)
-		if err != nil {
+		if err := in.scanInWorkdir(g.dir+"/"+name, &g, roots, 0); err != nil {
 			return err
 		}
-		if err := in.scanConfig(data, filepath.Join(in.root, g.dir), &g, roots); err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
+	}
+	names, _ := dirEntries(in.fd, g.dir+"/worktrees")
+	for _, n := range names {
+		wt := in.worktreeRoot(g.dir, n)
+		if wt == "" {
+			continue
 		}
+		if err := in.scanInWorkdir(g.dir+"/worktrees/"+n+"/config.worktree", &g, []string{wt}, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxIncludeDepth bounds includes followed, as git does (10).
+const maxIncludeDepth = 10
+
+// scanInWorkdir scans the config file rel of the workdir, reached without
+// symlinks; a missing one adds nothing.
+func (in *inspector) scanInWorkdir(rel string, g *gitDir, roots []string, depth int) error {
+	if in.kind(rel) != unix.S_IFREG {
+		return nil
+	}
+	data, err := readSmall(in.fd, rel, maxConfigSize)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	if err := in.scanConfig(data, filepath.Dir(filepath.Join(in.root, rel)), g, roots, depth); err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
 	}
 	return nil
 }
@@ -40,18 +64,22 @@ func (in *inspector) trustedOf(g gitDir) error {
 // scanConfigFile scans a config file outside the workdir, read as given
 // (the command cannot write there); one that cannot be read or parsed adds
 // nothing.
-func (in *inspector) scanConfigFile(path string, g *gitDir, roots []string) {
+func (in *inspector) scanConfigFile(path string, g *gitDir, roots []string, depth int) {
+	if rel, ok := in.inside(path); ok {
+		in.scanInWorkdir(rel, g, roots, depth)
+		return
+	}
 	data, err := os.ReadFile(path)
 	if err != nil || len(data) > maxConfigSize {
 		return
 	}
-	in.scanConfig(data, filepath.Dir(path), g, roots)
+	in.scanConfig(data, filepath.Dir(path), g, roots, depth)
 }
 
 // scanConfig adds what one config file trusts. dir is the file's own
 // directory (includes are relative to it); roots are the work trees
 // (relative to the workdir) whose hooks and programs it governs.
-func (in *inspector) scanConfig(data []byte, dir string, g *gitDir, roots []string) error {
+func (in *inspector) scanConfig(data []byte, dir string, g *gitDir, roots []string, depth int) error {
 	entries, err := Parse(data)
 	if err != nil {
 		return err
@@ -65,15 +93,17 @@ func (in *inspector) scanConfig(data []byte, dir string, g *gitDir, roots []stri
 					// One that does not exist yet (husky's before its
 					// install) cannot be bound: hooks the command puts
 					// there are moved aside after the run.
-					if in.kind(p) == unix.S_IFDIR {
-						in.add(&in.repo.HooksPaths, filepath.Join(in.root, p))
-					} else {
-						in.add(&in.repo.MissingTrusted, filepath.Join(in.root, p))
-					}
+					in.trustHooks(p)
 				}
 			}
 		case (e.Section == "include" || e.Section == "includeif") && e.Name == "path":
 			in.trustPath(e.Value, dir, g)
+			// What an included file sets counts as much as the rest.
+			if depth < maxIncludeDepth {
+				if p, ok := includeTarget(e.Value, dir, in.home); ok {
+					in.scanConfigFile(p, g, roots, depth+1)
+				}
+			}
 		case RunsCode(e) && !notAProgram[e.Section] && e.Key() != "core.worktree":
 			prog := programOf(e.Value)
 			if !strings.Contains(prog, "/") {
@@ -115,8 +145,64 @@ func (in *inspector) trustPath(value, base string, g *gitDir) {
 	case unix.S_IFREG, unix.S_IFDIR:
 		in.add(&in.repo.Trusted, abs)
 	case 0:
-		in.add(&in.repo.MissingTrusted, abs)
+		in.trustMissing(rel)
 	}
+}
+
+// trustMissing lists the top-most missing component of rel (the command
+// could make it a directory, or a symlink to one, holding what git looks
+// for below).
+func (in *inspector) trustMissing(rel string) {
+	top := rel
+	for d := filepath.Dir(rel); d != "."; d = filepath.Dir(d) {
+		if in.kind(d) != 0 {
+			break
+		}
+		top = d
+	}
+	in.add(&in.repo.MissingTrusted, filepath.Join(in.root, top))
+}
+
+// trustHooks protects the hooks directory rel: read-only when it is one,
+// and when it is a symlink to one in the workdir, that directory, with the
+// link kept as it is (see KeptLinks).
+func (in *inspector) trustHooks(rel string) {
+	abs := filepath.Join(in.root, rel)
+	switch in.kind(rel) {
+	case unix.S_IFDIR:
+		in.add(&in.repo.HooksPaths, abs)
+	case unix.S_IFLNK:
+		target, err := filepath.EvalSymlinks(abs)
+		if t, ok := in.inside(target); err == nil && ok && in.kind(t) == unix.S_IFDIR {
+			if link, err := os.Readlink(abs); err == nil {
+				if in.repo.KeptLinks == nil {
+					in.repo.KeptLinks = map[string]string{}
+				}
+				in.repo.KeptLinks[abs] = link
+				in.add(&in.repo.HooksPaths, filepath.Join(in.root, t))
+				return
+			}
+		}
+		in.trustMissing(rel)
+	default:
+		in.trustMissing(rel)
+	}
+}
+
+// includeTarget is the file an include names, as git finds it.
+func includeTarget(value, dir, home string) (string, bool) {
+	switch {
+	case value == "~" || strings.HasPrefix(value, "~/"):
+		if home == "" {
+			return "", false
+		}
+		return filepath.Join(home, value[1:]), true
+	case strings.HasPrefix(value, "~"):
+		return "", false
+	case filepath.IsAbs(value):
+		return value, true
+	}
+	return filepath.Join(dir, value), true
 }
 
 // resolve turns a path from a config value into one relative to the
@@ -152,7 +238,8 @@ func programOf(value string) string {
 }
 
 // linkedWorktrees are the roots, relative to the workdir, of g's linked
-// worktrees that lie in it (g/worktrees/NAME/gitdir names their .git).
+// worktrees that lie in it; their `.git` files are protected like the
+// workdir's.
 func (in *inspector) linkedWorktrees(g string) []string {
 	names, err := dirEntries(in.fd, g+"/worktrees")
 	if err != nil {
@@ -160,16 +247,29 @@ func (in *inspector) linkedWorktrees(g string) []string {
 	}
 	var roots []string
 	for _, n := range names {
-		data, err := readSmall(in.fd, g+"/worktrees/"+n+"/gitdir", 4096)
-		if err != nil {
-			continue
-		}
-		dotgit := strings.TrimSpace(string(data))
-		if rel, ok := in.inside(dotgit); ok && filepath.Base(rel) == ".git" {
-			roots = append(roots, filepath.Dir(rel))
+		if wt := in.worktreeRoot(g, n); wt != "" {
+			roots = append(roots, wt)
+			if in.kind(wt+"/.git") == unix.S_IFREG {
+				in.add(&in.repo.GitFiles, filepath.Join(in.root, wt, ".git"))
+			}
 		}
 	}
 	return roots
+}
+
+// worktreeRoot is the root, relative to the workdir, of g's linked
+// worktree name (g/worktrees/NAME/gitdir names its .git), or "" when it
+// lies outside.
+func (in *inspector) worktreeRoot(g, name string) string {
+	data, err := readSmall(in.fd, g+"/worktrees/"+name+"/gitdir", 4096)
+	if err != nil {
+		return ""
+	}
+	dotgit := strings.TrimSpace(string(data))
+	if rel, ok := in.inside(dotgit); ok && filepath.Base(rel) == ".git" && filepath.Dir(rel) != "." {
+		return filepath.Dir(rel)
+	}
+	return ""
 }
 
 // dirEntries lists the directory rel below dir, reached without symlinks.

@@ -23,6 +23,10 @@ type GitProtect struct {
 	// git trusts through its config (included files, programs), bound
 	// read-only.
 	Trusted []string
+	// Missing are paths the host's git trusts that do not exist yet: the
+	// directories that lead to them are pinned, so that what the command
+	// makes there is found where git would look, and moved aside.
+	Missing []string
 	// Unpopulated are submodule directories with no repository yet,
 	// bound read-only where they exist, so the command cannot plant one
 	// that the host's `git status` would run.
@@ -73,6 +77,13 @@ func (b *builder) protectGit() {
 			if other, ok := a.inside(dir); ok && other != inside {
 				b.pinAncestors(a.host, a.target, dir)
 				b.guard(Op{Kind: OpBind, Source: inside, Target: other, InRoot: true})
+			}
+		}
+	}
+	for _, p := range g.Missing {
+		for _, a := range areas {
+			if _, ok := a.inside(p); ok {
+				b.pinAncestors(a.host, a.target, p)
 			}
 		}
 	}

@@ -42,6 +42,7 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 		return failRecord(s, err)
 	}
 	warnSymlinkedSelf(s, invokedAs())
+	noteOutsideRepository(s)
 	if term.IsTerminal(0) {
 		s.Terminal = &spec.WindowSize{Rows: 24, Cols: 80}
 		if ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ); err == nil && ws.Row > 0 {

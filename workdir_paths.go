@@ -116,3 +116,35 @@ func invokedAs() string {
 	arg0, _, _ := strings.Cut(string(b), "\x00")
 	return arg0
 }
+
+// noteOutsideRepository tells the user when the workdir's repository lies
+// outside it: it is then copy-on-write inside, like the rest of the host,
+// so what git does to it there (a commit) is discarded at exit, and when
+// it lies above the workdir, git inside does not find it at all (the
+// workdir is a mount point, where git's search stops).
+func noteOutsideRepository(s *spec.Spec) {
+	w := s.WorkdirSource
+	if fi, err := os.Lstat(filepath.Join(w, ".git")); err == nil {
+		if !fi.Mode().IsRegular() {
+			return // the workdir's own: protected, and merged back
+		}
+		b, err := os.ReadFile(filepath.Join(w, ".git"))
+		if err != nil {
+			return
+		}
+		dir := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "gitdir:"))
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(w, dir)
+		}
+		if dir = filepath.Clean(dir); dir != w && !strings.HasPrefix(dir, w+"/") {
+			fmt.Fprintf(os.Stderr, "sbx: note: this workdir's git directory %s lies outside it and is copy-on-write inside: commits made inside are discarded; to keep them, run sbx in the repository's main worktree\n", rootfs.QuotePath(dir))
+		}
+		return
+	}
+	for d := filepath.Dir(w); d != "/"; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			fmt.Fprintf(os.Stderr, "sbx: note: the git repository at %s holds this workdir but is not part of it: git inside does not find it; use --workdir %s to work on it\n", rootfs.QuotePath(d), rootfs.QuotePath(d))
+			return
+		}
+	}
+}

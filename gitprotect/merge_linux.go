@@ -89,7 +89,17 @@ type merger struct {
 	upper, host int // the directories being merged now
 	stack       []mergeFrame
 	opts        Options
+	// interrupted is set when the command left a rebase, cherry-pick or
+	// am in progress, whose state is not taken back: neither are the
+	// files that say where it stopped, so the host stays where it was.
+	interrupted bool
 }
+
+// stopPoint are the files of the top of a git dir that an operation in
+// progress moves (HEAD detached on the commit it stopped at, the index
+// with its conflicts, the heads it records).
+var stopPoint = map[string]bool{"HEAD": true, "ORIG_HEAD": true, "REBASE_HEAD": true, "CHERRY_PICK_HEAD": true,
+	"REVERT_HEAD": true, "MERGE_HEAD": true, "MERGE_MSG": true, "MERGE_MODE": true, "AUTO_MERGE": true, "index": true}
 
 // changedOnHost reports whether the host's entry name changed since the
 // run started (see Options.Since).
@@ -139,6 +149,11 @@ func (m *merger) walk() error {
 	// The top is never taken as opaque: that would clear objects, refs and
 	// logs, which were bound straight from the host and so are not in the
 	// upper.
+	for _, n := range names {
+		if inProgressState[n] {
+			m.interrupted = true
+		}
+	}
 	m.stack = []mergeFrame{{upper: upperID, host: hostID, todo: sortWhiteoutsFirst(names)}}
 	for {
 		top := &m.stack[len(m.stack)-1]
@@ -199,6 +214,9 @@ func (m *merger) entry(name, rel string) error {
 		return nil
 	case slices.Contains(m.opts.KeepHost, rel):
 		m.refuse(rel, "the host's config includes this file: left as the host has it")
+		return nil
+	case m.interrupted && len(m.stack) == 1 && stopPoint[name]:
+		m.refuse(rel, "left as the host has it: the command left a rebase, cherry-pick or am unfinished, which stays inside")
 		return nil
 	case inProgressState[name]:
 		m.refuse(rel, "the state of an interrupted rebase, cherry-pick or am never reaches the host: `git rebase --continue` there would act on what the command wrote (a merge strategy is a program)")

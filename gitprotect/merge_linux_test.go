@@ -339,11 +339,18 @@ func TestMergeRefusesInProgressState(t *testing.T) {
 			t.Errorf("%s reached the host", d)
 		}
 	}
-	if len(res.Refused) != 3 {
-		t.Errorf("refused %+v, want the three directories", res.Refused)
+	if len(res.Refused) != 4 {
+		t.Errorf("refused %+v, want the three directories and HEAD", res.Refused)
 	}
+	// The rebase stays unfinished inside: the host keeps its own HEAD.
+	if _, err := os.Stat(filepath.Join(host, "HEAD")); err == nil {
+		t.Error("HEAD of an unfinished rebase reached the host")
+	}
+	upper2 := t.TempDir()
+	writeTree(t, upper2, map[string]string{"HEAD": "x\n"})
+	merge(t, upper2, host)
 	if _, err := os.Stat(filepath.Join(host, "HEAD")); err != nil {
-		t.Errorf("HEAD not merged: %v", err)
+		t.Errorf("HEAD not merged without a rebase in progress: %v", err)
 	}
 }
 

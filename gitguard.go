@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -70,13 +69,6 @@ func newGitGuard(s *spec.Spec, home string) (*gitGuard, error) {
 		g.protect.Dirs = append(g.protect.Dirs, dir)
 	}
 	for _, p := range repo.Symlinked {
-		// A hooks directory linked into the workdir (.git/hooks ->
-		// ../.githooks) is where the host's git looks for hooks: that
-		// directory is protected instead.
-		if target, ok := hooksLinkTarget(p, s.WorkdirSource); ok {
-			g.protect.HooksPaths = append(g.protect.HooksPaths, target)
-			continue
-		}
 		if _, kept := repo.KeptLinks[p]; kept {
 			continue // its target is protected, and the link put back
 		}
@@ -223,20 +215,4 @@ func (g *gitGuard) restoreLink(link, target string) (report.GitRefusal, bool) {
 		return report.GitRefusal{Path: rel, Reason: "a symlink your git follows was changed, and could not be put back: " + err.Error()}, true
 	}
 	return report.GitRefusal{Path: rel, Reason: "a symlink your git follows was changed; put back to " + target}, true
-}
-
-// hooksLinkTarget is where a symlinked hooks directory leads, when that is
-// a directory in the workdir.
-func hooksLinkTarget(link, workdir string) (string, bool) {
-	if filepath.Base(link) != "hooks" {
-		return "", false
-	}
-	target, err := filepath.EvalSymlinks(link)
-	if err != nil || target == workdir || !strings.HasPrefix(target, workdir+"/") {
-		return "", false
-	}
-	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
-		return "", false
-	}
-	return target, true
 }

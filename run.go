@@ -27,18 +27,19 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	if err != nil {
 		return fail(fmt.Errorf("cannot read the current directory: %w", err))
 	}
+	homes := []string{os.Getenv("HOME"), rootfs.PasswdHome()}
 	s, err := spec.Build(spec.Options{
 		Command: r.Command, Hostname: r.Hostname, Workdir: r.Workdir, Mounts: mounts,
 		Rootfs: r.Rootfs, Keep: r.Keep, Diff: r.Diff, Env: r.Env, UID: r.UID, GID: r.GID,
 		MapUsers: r.MapUsers, Net: r.Net, Timeout: r.Timeout, Grace: r.Grace, Report: r.Report,
 		GitProtect: r.GitProtect,
 		Home:       r.Home,
-		Homes:      []string{os.Getenv("HOME"), rootfs.PasswdHome()},
+		Homes:      homes,
 	}, spec.Caller{Env: os.Environ(), Cwd: cwd})
 	if err != nil {
 		return fail(err)
 	}
-	if err := resolveWorkdir(s, []string{os.Getenv("HOME"), rootfs.PasswdHome()}); err != nil {
+	if err := resolveWorkdir(s, homes); err != nil {
 		return failRecord(s, err)
 	}
 	warnSymlinkedSelf(s, invokedAs())

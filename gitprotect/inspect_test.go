@@ -139,3 +139,28 @@ func TestInspectTrustedPaths(t *testing.T) {
 		t.Errorf("KeepHost = %v, want %v", repo.KeepHost, want)
 	}
 }
+
+// TestInspectHooksPathLinks: a hooks path that is a symlink is kept as a
+// link, whether it leads outside the workdir or loops; it is never listed
+// to be moved aside, and a loop does not hang the inspection.
+func TestInspectHooksPathLinks(t *testing.T) {
+	for _, target := range []string{"/usr/share/git-hooks", "loop"} {
+		w := t.TempDir()
+		writeTree(t, w, map[string]string{".git/config": "[core]\n\thooksPath = loop\n"})
+		if err := os.Symlink(target, filepath.Join(w, "loop")); err != nil {
+			t.Fatal(err)
+		}
+		repo, err := Inspect(w, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if repo.KeptLinks[filepath.Join(w, "loop")] != target {
+			t.Errorf("link to %s: KeptLinks = %v", target, repo.KeptLinks)
+		}
+		for _, p := range repo.MissingTrusted {
+			if p == filepath.Join(w, "loop") {
+				t.Errorf("link to %s listed to be moved aside", target)
+			}
+		}
+	}
+}

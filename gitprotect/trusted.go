@@ -21,6 +21,11 @@ import (
 // trustedOf scans the config files of the protected git dir g, and of
 // each of its linked worktrees in the workdir.
 func (in *inspector) trustedOf(g gitDir) error {
+	// A hooks directory that is a symlink (.git/hooks -> ../.githooks)
+	// leads the host's git to where it points.
+	if in.kind(g.dir+"/hooks") == unix.S_IFLNK {
+		in.trustHooks(g.dir + "/hooks")
+	}
 	linked := in.linkedWorktrees(g.dir)
 	roots := append([]string{g.worktree}, linked...)
 	in.roots = append(in.roots, roots...)
@@ -163,27 +168,40 @@ func (in *inspector) trustMissing(rel string) {
 	in.add(&in.repo.MissingTrusted, filepath.Join(in.root, top))
 }
 
-// trustHooks protects the hooks directory rel: read-only when it is one,
-// and when it is a symlink to one in the workdir, that directory, with the
-// link kept as it is (see KeptLinks).
+// trustHooks protects the hooks directory rel: read-only when it is one.
+// When it is a symlink, the link is put back as it was after the run (see
+// KeptLinks), and a directory it leads to in the workdir is protected in
+// its place. (A symlink on the way to rel, not at it, counts as missing.)
 func (in *inspector) trustHooks(rel string) {
 	abs := filepath.Join(in.root, rel)
 	switch in.kind(rel) {
 	case unix.S_IFDIR:
 		in.add(&in.repo.HooksPaths, abs)
 	case unix.S_IFLNK:
-		target, err := filepath.EvalSymlinks(abs)
-		if t, ok := in.inside(target); err == nil && ok && in.kind(t) == unix.S_IFDIR {
-			if link, err := os.Readlink(abs); err == nil {
-				if in.repo.KeptLinks == nil {
-					in.repo.KeptLinks = map[string]string{}
-				}
-				in.repo.KeptLinks[abs] = link
-				in.add(&in.repo.HooksPaths, filepath.Join(in.root, t))
-				return
-			}
+		link, err := os.Readlink(abs)
+		if err != nil || in.kind(filepath.Dir(rel)) != unix.S_IFDIR {
+			in.trustMissing(rel)
+			return
 		}
-		in.trustMissing(rel)
+		if in.repo.KeptLinks == nil {
+			in.repo.KeptLinks = map[string]string{}
+		}
+		in.repo.KeptLinks[abs] = link
+		target := link
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(abs), target)
+		}
+		real, err := filepath.EvalSymlinks(target)
+		t, ok := in.inside(real)
+		switch {
+		case err != nil:
+			// Dangling (or a loop): what the command makes there counts.
+			if t, ok := in.inside(target); ok && t != "." && in.kind(t) == 0 {
+				in.trustMissing(t)
+			}
+		case ok && t != ".":
+			in.trustHooks(t) // resolved: no symlink left to recurse on
+		}
 	default:
 		in.trustMissing(rel)
 	}

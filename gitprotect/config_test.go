@@ -100,10 +100,7 @@ func TestParse(t *testing.T) {
 func TestParseAgreesWithGit(t *testing.T) {
 	gitBin, err := exec.LookPath("git")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI: git is not installed (.ci/run installs it)")
-		}
-		t.Skip("git not installed")
+		gap(t, "git is not installed (.ci/run installs it)")
 	}
 	dir := t.TempDir()
 	for i, tc := range parseCases {

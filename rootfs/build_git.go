@@ -45,11 +45,12 @@ type GitLayer struct {
 // own: git inside works as usual (`git config`, commits, fetches), but the
 // host's git directory stays untouched until sbx merges the changes back
 // without what could run code. Nothing of it but its hooks is bound from
-// the host: a symlink planted in a directory bound read-write (refs, logs,
-// objects/info/commit-graphs) would be followed by the host's git. Its hooks stay the
-// host's, read-only. A git directory is a mount point, so it cannot be
-// renamed away and replaced. Where a read-write --bind shows it too, the
-// same protected view is bound there.
+// the host, read-only: a symlink planted in a directory bound read-write
+// (refs, logs, objects/info/commit-graphs) would be followed by the host's
+// git. A git directory is a mount point, so it cannot be renamed away and
+// replaced. Where a read-write --bind shows it too, the same protected view
+// is bound there. Then what the host's git config trusts (GitProtect) is
+// made read-only wherever it shows, its parents pinned.
 func (b *builder) protectGit() {
 	g := b.in.Git
 	if g == nil {

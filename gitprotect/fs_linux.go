@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/rootfs"
 )
 
 // fileID names a file for as long as it exists: checked when walking back
@@ -31,52 +32,10 @@ func lstatAt(dir int, name string) (unix.Stat_t, error) {
 }
 
 // openBeneath opens rel below dir without following any symlink, magic
-// link or "..", whatever the tree holds.
+// link or "..", whatever the tree holds (rootfs.OpenBeneathAt); a symlink
+// at rel itself is opened as one with O_PATH, never followed.
 func openBeneath(dir int, rel string, flags int, mode uint32) (int, error) {
-	how := &unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
-		Mode:    uint64(mode),
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	for range 8 {
-		fd, err := unix.Openat2(dir, rel, how)
-		switch err {
-		case unix.EINTR, unix.EAGAIN: // EAGAIN: a rename raced the lookup
-			continue
-		case unix.ENOSYS: // before Linux 5.6
-			return openByComponent(dir, rel, flags, mode)
-		}
-		return fd, err
-	}
-	return -1, unix.EAGAIN
-}
-
-// openByComponent is openBeneath for kernels without openat2: one
-// O_NOFOLLOW open per component, so no symlink is ever followed.
-func openByComponent(dir int, rel string, flags int, mode uint32) (int, error) {
-	parts := strings.Split(rel, "/")
-	cur := dir
-	for i, part := range parts {
-		if part == "" || part == "." || part == ".." {
-			if cur != dir {
-				unix.Close(cur)
-			}
-			return -1, unix.EXDEV
-		}
-		fl, m := unix.O_PATH|unix.O_DIRECTORY, uint32(0)
-		if i == len(parts)-1 {
-			fl, m = flags, mode
-		}
-		fd, err := unix.Openat(cur, part, fl|unix.O_CLOEXEC|unix.O_NOFOLLOW, m)
-		if cur != dir {
-			unix.Close(cur)
-		}
-		if err != nil {
-			return -1, err
-		}
-		cur = fd
-	}
-	return cur, nil
+	return rootfs.OpenBeneathAt(dir, rel, uint64(flags|unix.O_NOFOLLOW), mode)
 }
 
 // openParent opens ".." of dir and checks that it is the directory we came

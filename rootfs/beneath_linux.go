@@ -25,22 +25,33 @@ func OpenBeneath(root, path string, flags uint64) (int, error) {
 		return -1, fmt.Errorf("open %s: %w", root, err)
 	}
 	defer unix.Close(rootFD)
+	fd, err := OpenBeneathAt(rootFD, rel, flags, 0)
+	switch {
+	case errors.Is(err, unix.ELOOP):
+		return -1, fmt.Errorf("%s: a symbolic link is in the way under %s, which the sandbox can write; sbx does not follow it: %w", path, root, err)
+	case errors.Is(err, unix.EXDEV):
+		return -1, fmt.Errorf("%s: leaves %s: %w", path, root, err)
+	case err != nil:
+		return -1, fmt.Errorf("open %s: %w", path, err)
+	}
+	return fd, nil
+}
+
+// OpenBeneathAt opens rel below the directory dir without following any
+// symlink, magic link or "..", with flags (O_CLOEXEC added) and mode for a
+// file it creates. It retries a lookup that a concurrent rename disturbed.
+func OpenBeneathAt(dir int, rel string, flags uint64, mode uint32) (int, error) {
 	how := &unix.OpenHow{
 		Flags:   flags | unix.O_CLOEXEC,
+		Mode:    uint64(mode),
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	}
-	for {
-		fd, err := unix.Openat2(rootFD, rel, how)
-		switch {
-		case err == unix.EAGAIN || err == unix.EINTR:
+	for range 64 {
+		fd, err := unix.Openat2(dir, rel, how)
+		if err == unix.EAGAIN || err == unix.EINTR {
 			continue
-		case errors.Is(err, unix.ELOOP):
-			return -1, fmt.Errorf("%s: a symbolic link is in the way under %s, which the sandbox can write; sbx does not follow it: %w", path, root, err)
-		case errors.Is(err, unix.EXDEV):
-			return -1, fmt.Errorf("%s: leaves %s: %w", path, root, err)
-		case err != nil:
-			return -1, fmt.Errorf("open %s: %w", path, err)
 		}
-		return fd, nil
+		return fd, err
 	}
+	return -1, unix.EAGAIN
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -24,21 +25,36 @@ type driverCache struct {
 	KernelWorks bool   `json:"kernel_overlay_in_userns"`
 }
 
+// avoidHostFS makes a run take the view it would have without /dev/fuse, so
+// tests exercise that fallback on hosts that have it.
+var avoidHostFS = false
+
 // overlayDriver picks kernel overlayfs when it works in a user namespace
 // (Linux 5.11+, unless the distribution turned it off) or fuse-overlayfs;
 // with neither, copy-on-write is impossible and the run stops rather than
-// show the host read-write.
-func overlayDriver(s *spec.Spec, base string) (string, string, error) {
+// show the host read-write. For a caller other than root, the kernel overlay
+// goes over sbx's own FUSE view of the host where /dev/fuse allows it: host
+// root's files are then root's inside, and writes work at every depth.
+// Without it, warn is the one line that says what fails and the fix.
+func overlayDriver(s *spec.Spec, base string) (driver, fuseOverlayfs, warn string, err error) {
 	if s.Rootfs == spec.RootfsRO {
-		return rootfs.DriverKernel, "", nil
+		return rootfs.DriverKernel, "", "", nil
 	}
 	if !preferFuseOverlayfs && kernelOverlayWorks(base) {
-		return rootfs.DriverKernel, "", nil
+		if os.Getuid() == 0 {
+			// Host root maps to root inside: the kernel overlay alone
+			// shows every owner right.
+			return rootfs.DriverKernel, "", "", nil
+		}
+		if why := hostFSUnusable(); why != "" {
+			return rootfs.DriverKernel, "", "warning: " + why + ": writes below root-owned host directories (/usr/local, /etc/..., /var/lib/...) will fail; fix: sudo chmod 0666 /dev/fuse (stock distributions ship it so)", nil
+		}
+		return rootfs.DriverHostFS, "", "", nil
 	}
 	if p, err := lookSystemPath("fuse-overlayfs"); err == nil && unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) == nil {
-		return rootfs.DriverFuse, p, nil
+		return rootfs.DriverFuse, p, "", nil
 	}
-	return "", "", errors.New("a copy-on-write host view needs overlayfs in a user namespace (Linux 5.11+) or fuse-overlayfs; fix: sudo apt install fuse-overlayfs && sudo chmod 0666 /dev/fuse, or run with --rootfs ro")
+	return "", "", "", errors.New("a copy-on-write host view needs overlayfs in a user namespace (Linux 5.11+) or fuse-overlayfs; fix: sudo apt install fuse-overlayfs && sudo chmod 0666 /dev/fuse, or run with --rootfs ro")
 }
 
 func kernelOverlayWorks(base string) bool {
@@ -56,4 +72,15 @@ func kernelOverlayWorks(base string) bool {
 		}
 	}
 	return c.KernelWorks
+}
+
+// hostFSUnusable says why the FUSE view cannot be served, or "".
+func hostFSUnusable() string {
+	if avoidHostFS {
+		return "the FUSE view of the host is turned off"
+	}
+	if err := unix.Access("/dev/fuse", unix.R_OK|unix.W_OK); err != nil {
+		return fmt.Sprintf("/dev/fuse is not usable (%v)", err)
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sbx-sandbox/sbx/doctor"
+	"github.com/sbx-sandbox/sbx/hostfs"
 	"github.com/sbx-sandbox/sbx/report"
 	"github.com/sbx-sandbox/sbx/rootfs"
 	"github.com/sbx-sandbox/sbx/spec"
@@ -98,11 +100,28 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 		return &userns.Setup{Spec: s, Plan: plan, NewRoot: state.Dir.Root()}, nil
 	}
 	sb := &userns.Sandbox{Spec: s, Prepare: prepare, Maps: maps, ExplainStart: explainStart}
+	var hostView *hostfs.Server
+	sb.ServeHostFS = func(dev *os.File) error {
+		// The child mounts the view only after it has the plan.
+		if plan == nil || plan.HostFS == nil {
+			dev.Close()
+			return errors.New("no FUSE view was planned")
+		}
+		var err error
+		hostView, err = hostfs.Serve(dev, hostFSConfig(plan.HostFS, s, maps))
+		return err
+	}
 	res := sb.Run()
+	defer func() {
+		if hostView != nil {
+			hostView.Close()
+		}
+	}()
 	if res.Err != nil {
 		fmt.Fprintln(os.Stderr, "sbx:", res.Err)
 	}
 	rec := report.Record{
+		View:       viewName(s, plan),
 		ExitCode:   res.Code,
 		Cause:      res.Cause,
 		Signal:     report.SignalName(res.Signal),
@@ -194,9 +213,12 @@ func makePlan(s *spec.Spec, state rootfs.StateDir, base, home string, git *gitGu
 	if err != nil {
 		return nil, err
 	}
-	driver, fuse, err := overlayDriver(s, base)
+	driver, fuse, warn, err := overlayDriver(s, base)
 	if err != nil {
 		return nil, err
+	}
+	if warn != "" {
+		fmt.Fprintln(os.Stderr, "sbx:", warn)
 	}
 	avoid := []string{base}
 	if s.Keep != "" {

@@ -31,6 +31,12 @@ type Record struct {
 	// hooks, symlinks. Absent when nothing was refused.
 	GitRefused []GitRefusal `json:"git_refused,omitempty"`
 	Error      string       `json:"error,omitempty"`
+	// View is the host view the run had: "fuse+overlay" (the kernel
+	// overlay over sbx's FUSE view: host root's files are root's inside),
+	// "overlay" (the kernel overlay of host directories: for a caller
+	// other than root, they show as nobody's and only their tops take
+	// writes), "fuse-overlayfs", or "read-only".
+	View string `json:"view,omitempty"`
 }
 
 // GitRefusal is one change to a git directory that was not taken back to

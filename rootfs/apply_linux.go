@@ -11,11 +11,17 @@ import (
 
 // Apply builds the new root in dir (a host directory, seen from the child's
 // private mount namespace) by applying the plan's operations in order, then
-// makes it the root with pivot_root.
-func Apply(p *Plan, dir string) error {
+// makes it the root with pivot_root. With a FUSE view of the host, serve is
+// given its /dev/fuse descriptor to hand to the server.
+func Apply(p *Plan, dir string, serve func(dev int) error) error {
 	// Nothing mounted here may reach the host, nor the host's mounts here.
 	if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return err
+	}
+	if p.HostFS != nil {
+		if err := mountHostFS(p.HostFS.Mount, serve); err != nil {
+			return fmt.Errorf("the FUSE view of the host: %w", err)
+		}
 	}
 	if err := mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
 		return err
@@ -62,6 +68,10 @@ func (a *applier) skeleton(op Op, inSkeleton bool) error {
 	}
 	if !isMount(op.Kind) {
 		return a.apply(op)
+	}
+	if a.plan.HostFS != nil && (op.Kind == OpHide || op.Kind == OpReadOnly) {
+		// Over something the host's view shows, above the skeleton.
+		return nil
 	}
 	isDir, mode, err := a.mountPoint(op)
 	if err != nil {

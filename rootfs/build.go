@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -93,6 +94,9 @@ func Build(in Inputs) (*Plan, error) {
 	b.splitters = b.computeSplitters()
 	if in.Spec.Rootfs != spec.RootfsRO {
 		b.rootLayer()
+		if in.Driver == DriverHostFS {
+			b.plan.HostFS = &HostFS{Mount: in.State.HostFS()}
+		}
 	}
 	if err := b.hostView(); err != nil {
 		return nil, err
@@ -110,7 +114,27 @@ func Build(in Inputs) (*Plan, error) {
 	if in.Spec.Rootfs == spec.RootfsRO {
 		b.add(Op{Kind: OpRootRO, Target: "/"})
 	}
+	if b.plan.HostFS != nil {
+		b.hostFSRules()
+	}
 	return b.plan, nil
+}
+
+// hostFSRules says what the FUSE view leaves out: the replaced directories
+// and every hidden path are served empty (the mounts over them come on
+// top), the avoided ones not at all.
+func (b *builder) hostFSRules() {
+	h := b.plan.HostFS
+	for p := range b.replaced {
+		h.Empty = append(h.Empty, p)
+	}
+	for _, op := range b.plan.Ops {
+		if op.Kind == OpHide && !b.underReplaced(op.Target) {
+			h.Empty = append(h.Empty, op.Target)
+		}
+	}
+	sort.Strings(h.Empty)
+	h.Absent = append(h.Absent, b.in.Avoid...)
 }
 
 type builder struct {
@@ -186,6 +210,12 @@ func (b *builder) avoided(p string) bool {
 // hostView makes every top-level host directory visible: copy-on-write or
 // read-only.
 func (b *builder) hostView() error {
+	if b.plan.HostFS != nil {
+		// The FUSE view under the root's overlay shows the whole host:
+		// nothing to build from the host's entries.
+		b.varTmp()
+		return nil
+	}
 	entries, err := b.in.Host.ReadDir("/")
 	if err != nil {
 		return fmt.Errorf("read the host's /: %w", err)
@@ -201,10 +231,15 @@ func (b *builder) hostView() error {
 	} else if err := b.splitDir("/", entries); err != nil {
 		return err
 	}
+	b.varTmp()
+	return nil
+}
+
+// varTmp gives the sandbox a /var/tmp of its own, on disk in the state.
+func (b *builder) varTmp() {
 	if b.replaced["/var/tmp"] {
 		b.add(Op{Kind: OpBind, Source: b.in.State.VarTmp(), Target: "/var/tmp"})
 	}
-	return nil
 }
 
 func (b *builder) readOnlyEntry(p string, e fs.DirEntry) {

@@ -96,9 +96,34 @@ func (a *applier) overlayOn(op Op, fd int) error {
 		}
 		return nil
 	}
+	if op.Target == "/" && a.plan.HostFS != nil {
+		// The host's view above the skeleton: the host's directories
+		// keep their own attributes, the skeleton adds the mount
+		// points the host lacks.
+		lower = overlayPath(a.plan.HostFS.Mount) + ":" + lower
+	}
 	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower, overlayPath(op.Upper), overlayPath(op.Work))
 	if !a.plan.KeepUpper {
 		data += ",volatile"
 	}
 	return mount("overlay", procPath(fd), "overlay", 0, data)
+}
+
+// mountHostFS mounts a FUSE file system on dir, read-only, and hands its
+// /dev/fuse descriptor to serve: the parent serves the host's view from
+// outside every namespace. Requests wait in the kernel until it answers.
+func mountHostFS(dir string, serve func(dev int) error) error {
+	dev, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/fuse: %w", err)
+	}
+	defer unix.Close(dev)
+	// Owned by root inside; the kernel checks access against the owners
+	// served (default_permissions); open to every id inside, since the
+	// command may run as any of them.
+	data := fmt.Sprintf("fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other", dev)
+	if err := mount("sbx-host", dir, "fuse.sbx-host", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
+		return err
+	}
+	return serve(dev)
 }

@@ -25,6 +25,11 @@ const (
 const (
 	DriverKernel = "kernel"
 	DriverFuse   = "fuse-overlayfs"
+	// DriverHostFS is the kernel overlay over sbx's own FUSE view of the
+	// host (package hostfs), which shows the host's root-owned files as
+	// root's inside: for an unprivileged caller, the only view in which
+	// every write works.
+	DriverHostFS = "hostfs"
 )
 
 // Op is one setup operation. Targets are paths inside the new root.
@@ -79,6 +84,9 @@ type Plan struct {
 	Driver string `json:"driver"`
 	// FuseOverlayfs is the host path of the fuse-overlayfs binary (DriverFuse).
 	FuseOverlayfs string `json:"fuse_overlayfs,omitempty"`
+	// HostFS is the FUSE view of the host under the root's overlay
+	// (DriverHostFS), or nil.
+	HostFS *HostFS `json:"hostfs,omitempty"`
 	// KeepUpper is set when the upper layers outlive the run (--keep); they
 	// are otherwise mounted volatile: the kernel skips syncing the upper
 	// file system, which made each run's teardown wait on the disk.
@@ -117,4 +125,17 @@ func skeletonOps(ops []Op) []bool {
 		}
 	}
 	return marks
+}
+
+// HostFS is where the child mounts the FUSE view of the host, and what the
+// parent's server leaves out of it.
+type HostFS struct {
+	// Mount is the host directory (in the state) the child mounts it on;
+	// the root's overlay takes it as its lower layer, above the skeleton.
+	Mount string `json:"mount"`
+	// Empty are paths served empty: the directories the sandbox replaces,
+	// and what it hides.
+	Empty []string `json:"empty"`
+	// Absent are paths never served: sbx's own state.
+	Absent []string `json:"absent"`
 }

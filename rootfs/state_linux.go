@@ -193,6 +193,11 @@ func (s StateDir) MakeLayers(p *Plan) error {
 			}
 		}
 	}
+	if p.HostFS != nil {
+		if err := os.Mkdir(p.HostFS.Mount, 0o700); err != nil {
+			return err
+		}
+	}
 	ops := p.Ops
 	if p.Root != nil {
 		ops = append([]Op{*p.Root}, ops...)

@@ -14,6 +14,7 @@ func (s StateDir) Path() string          { return string(s) }
 func (s StateDir) Root() string          { return filepath.Join(string(s), "root") }
 func (s StateDir) Upper(n string) string { return filepath.Join(string(s), "upper", n) }
 func (s StateDir) Work(n string) string  { return filepath.Join(string(s), "work", n) }
+func (s StateDir) HostFS() string        { return filepath.Join(string(s), "host") }
 func (s StateDir) VarTmp() string        { return filepath.Join(string(s), "var-tmp") }
 func (s StateDir) Hosts() string         { return filepath.Join(string(s), "files", "hosts") }
 func (s StateDir) Hostname() string      { return filepath.Join(string(s), "files", "hostname") }

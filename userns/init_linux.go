@@ -84,7 +84,9 @@ func InitMain() int {
 }
 
 func (c *child) buildRoot() error {
-	return rootfs.Apply(c.setup.Plan, c.setup.NewRoot)
+	return rootfs.Apply(c.setup.Plan, c.setup.NewRoot, func(dev int) error {
+		return c.conn.Send(Message{Type: MsgHostFS}, dev)
+	})
 }
 
 func (c *child) setHostname() error {

@@ -27,6 +27,9 @@ type Sandbox struct {
 	// ExplainStart turns a failure to create the namespaces into one line
 	// with the reason and the fix (sbx doctor's checks).
 	ExplainStart func(error) string
+	// ServeHostFS serves the FUSE view of the host on the /dev/fuse
+	// descriptor the child mounted (Plan.HostFS); it takes dev.
+	ServeHostFS func(dev *os.File) error
 
 	done   chan waited // PID 1's exit, once it has started
 	reaped *waited
@@ -195,6 +198,7 @@ func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, err
 		exit     *Exit
 		failed   error
 		timedOut bool
+		serveErr error
 		st       waited
 		ended    bool
 	)
@@ -206,6 +210,19 @@ func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, err
 		case MsgTerminal:
 			if len(in.fds) == 1 && term == nil {
 				term = startTerminal(in.fds[0])
+			}
+		case MsgHostFS:
+			if len(in.fds) != 1 || s.ServeHostFS == nil {
+				failed = errors.New("protocol: an unexpected FUSE descriptor")
+				proc.Kill()
+				break
+			}
+			// The child waits in its next mount until this answers. A
+			// child that failed meanwhile took the mount with it: its
+			// own message, read next, says why.
+			if err := s.ServeHostFS(os.NewFile(uintptr(in.fds[0]), "/dev/fuse")); err != nil {
+				serveErr = fmt.Errorf("serve the FUSE view of the host: %w", err)
+				proc.Kill()
 			}
 		case MsgFailed:
 			failed = errors.New(in.m.Error)
@@ -250,6 +267,9 @@ loop:
 	}
 	if term != nil {
 		term.finish()
+	}
+	if failed == nil && serveErr != nil {
+		failed = serveErr
 	}
 	res := Result{MaxRSSKiB: -1}
 	switch {

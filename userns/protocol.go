@@ -11,7 +11,9 @@ package userns
 //	  (the mount plan is built meanwhile)
 //	  Setup{Spec, Plan}            ─────────────▶ decode it
 //	  write uid_map/gid_map (newuidmap or direct, meanwhile)
-//	  MapsWritten                  ─────────────▶ make / private, apply the plan, pivot_root,
+//	  MapsWritten                  ─────────────▶ make / private, mount the host's FUSE view
+//	  serve it                     ◀───────────── HostFS + /dev/fuse fd (SCM_RIGHTS), when planned
+//	                                              apply the plan, pivot_root,
 //	                                              hostname, lo up
 //	                               ◀───────────── Terminal + pty master fd (SCM_RIGHTS), when asked
 //	                               ◀───────────── Ready, or Failed{Error} (then the child exits)
@@ -44,6 +46,7 @@ const (
 	MsgSetup       MsgType = "setup"
 	MsgMapsWritten MsgType = "maps-written"
 	MsgTerminal    MsgType = "terminal"
+	MsgHostFS      MsgType = "hostfs"
 	MsgReady       MsgType = "ready"
 	MsgFailed      MsgType = "failed"
 	MsgSignalAll   MsgType = "signal-all"

@@ -1,0 +1,359 @@
+package hostfs
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
+)
+
+// view is the state one mount shares.
+type view struct {
+	owners Owners
+	// heldDirs counts the directory descriptors nodes keep; past
+	// maxHeldDirs a directory is reopened from its parent's each time.
+	heldDirs atomic.Int64
+}
+
+// maxHeldDirs bounds the descriptors the server holds, whatever the
+// command walks: the kernel decides how many directories stay cached.
+const maxHeldDirs = 16384
+
+// node is one host file or directory as the kernel knows it. It is reached
+// from its parent's directory descriptor by name, without following a
+// symlink, and keeps the host's identity of what it was looked up as: an
+// object swapped in under the name since (a rename on the host) is
+// refused, never served instead.
+type node struct {
+	fs.Inode
+	v      *view
+	parent *node // nil for /
+	name   string
+	rules  *rules
+	st     unix.Stat_t
+	empty  bool // served without entries or contents (Config.Empty)
+
+	mu  sync.RWMutex
+	dir int // O_PATH descriptor of a directory, or -1 until needed
+}
+
+var (
+	_ fs.NodeLookuper    = (*node)(nil)
+	_ fs.NodeGetattrer   = (*node)(nil)
+	_ fs.NodeReaddirer   = (*node)(nil)
+	_ fs.NodeOpener      = (*node)(nil)
+	_ fs.NodeReadlinker  = (*node)(nil)
+	_ fs.NodeGetxattrer  = (*node)(nil)
+	_ fs.NodeListxattrer = (*node)(nil)
+	_ fs.NodeStatfser    = (*node)(nil)
+	_ fs.NodeOnForgetter = (*node)(nil)
+)
+
+func (n *node) isDir() bool { return n.st.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// sameObject reports whether st is the object the node was looked up as.
+func (n *node) sameObject(st *unix.Stat_t) bool {
+	return st.Dev == n.st.Dev && st.Ino == n.st.Ino && st.Mode&unix.S_IFMT == n.st.Mode&unix.S_IFMT
+}
+
+// withDir runs f with a descriptor of the node's directory: the one it
+// keeps, or one opened from its parent's for the call.
+func (n *node) withDir(f func(dir int) syscall.Errno) syscall.Errno {
+	n.mu.RLock()
+	if n.dir >= 0 {
+		defer n.mu.RUnlock()
+		return f(n.dir)
+	}
+	n.mu.RUnlock()
+	fd, e := n.openDir()
+	if e != 0 {
+		return e
+	}
+	n.mu.Lock()
+	if n.dir < 0 && n.v.heldDirs.Add(1) <= maxHeldDirs {
+		n.dir, fd = fd, -1
+	} else if n.dir < 0 {
+		n.v.heldDirs.Add(-1)
+	}
+	n.mu.Unlock()
+	if fd >= 0 {
+		defer unix.Close(fd)
+		return f(fd)
+	}
+	return n.withDir(f)
+}
+
+// openDir opens the node's directory from its parent's, O_PATH.
+func (n *node) openDir() (int, syscall.Errno) {
+	if !n.isDir() {
+		return -1, syscall.ENOTDIR
+	}
+	var fd int
+	e := n.parent.withDir(func(dir int) syscall.Errno {
+		var err error
+		fd, err = unix.Openat(dir, n.name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return errno(err)
+	})
+	if e != 0 {
+		return -1, e
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || !n.sameObject(&st) {
+		unix.Close(fd)
+		return -1, syscall.ESTALE
+	}
+	return fd, 0
+}
+
+// openSelf opens the node's own object with flags (O_NOFOLLOW added) from
+// its parent's directory and checks that it is the object looked up.
+func (n *node) openSelf(flags int) (int, syscall.Errno) {
+	if n.parent == nil || n.isDir() && flags&unix.O_PATH != 0 {
+		var fd int
+		e := n.withDir(func(dir int) syscall.Errno {
+			var err error
+			fd, err = unix.Openat(dir, ".", flags|unix.O_CLOEXEC, 0)
+			return errno(err)
+		})
+		return fd, e
+	}
+	var fd int
+	e := n.parent.withDir(func(dir int) syscall.Errno {
+		var err error
+		fd, err = unix.Openat(dir, n.name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return errno(err)
+	})
+	if e != 0 {
+		return -1, e
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || !n.sameObject(&st) {
+		unix.Close(fd)
+		return -1, syscall.ESTALE
+	}
+	return fd, 0
+}
+
+func (n *node) OnForget() {
+	n.mu.Lock()
+	if n.dir >= 0 && n.parent != nil {
+		unix.Close(n.dir)
+		n.dir = -1
+		n.v.heldDirs.Add(-1)
+	}
+	n.mu.Unlock()
+}
+
+func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if n.empty || !validName(name) {
+		return nil, syscall.ENOENT
+	}
+	r := n.rules.child(name)
+	if r.is(absent) {
+		return nil, syscall.ENOENT
+	}
+	child := &node{v: n.v, parent: n, name: name, rules: r, empty: r.is(empty), dir: -1}
+	e := n.withDir(func(dir int) syscall.Errno {
+		if err := unix.Fstatat(dir, name, &child.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return errno(err)
+		}
+		if !child.empty && child.isDir() && child.st.Dev != n.st.Dev {
+			// A mount point: the host's kernel file systems (a procfs
+			// elsewhere, a cgroup tree) are shown empty, never served.
+			child.empty = kernelFS(dir, name)
+		}
+		return 0
+	})
+	if e != 0 {
+		return nil, hiddenIfDenied(e)
+	}
+	child.attr(&out.Attr)
+	return n.NewInode(ctx, child, fs.StableAttr{Mode: child.st.Mode}), 0
+}
+
+// hiddenIfDenied turns "permission denied" into "no such file": a directory
+// the caller may not search is shown empty, so what the command writes
+// there is its own.
+func hiddenIfDenied(e syscall.Errno) syscall.Errno {
+	if e == syscall.EACCES {
+		return syscall.ENOENT
+	}
+	return e
+}
+
+// attr fills out from the host's attributes, with owners mapped.
+func (n *node) attr(out *fuse.Attr) {
+	st := &n.st
+	*out = fuse.Attr{
+		Size: uint64(st.Size), Blocks: uint64(st.Blocks), Blksize: uint32(st.Blksize),
+		Atime: uint64(st.Atim.Sec), Atimensec: uint32(st.Atim.Nsec),
+		Mtime: uint64(st.Mtim.Sec), Mtimensec: uint32(st.Mtim.Nsec),
+		Ctime: uint64(st.Ctim.Sec), Ctimensec: uint32(st.Ctim.Nsec),
+		Mode: st.Mode, Nlink: uint32(st.Nlink), Rdev: uint32(st.Rdev),
+		Owner: fuse.Owner{Uid: n.v.owners.uid(st.Uid), Gid: n.v.owners.gid(st.Gid)},
+	}
+	if n.empty {
+		out.Size, out.Blocks = 0, 0
+		if n.isDir() {
+			out.Nlink = 2
+		}
+	}
+}
+
+func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if !n.empty {
+		var st unix.Stat_t
+		var e syscall.Errno
+		if n.isDir() {
+			e = n.withDir(func(dir int) syscall.Errno { return errno(unix.Fstat(dir, &st)) })
+		} else {
+			e = n.parent.withDir(func(dir int) syscall.Errno {
+				return errno(unix.Fstatat(dir, n.name, &st, unix.AT_SYMLINK_NOFOLLOW))
+			})
+		}
+		if e != 0 {
+			return e
+		}
+		if !n.sameObject(&st) {
+			return syscall.ESTALE
+		}
+		n.st = st
+	}
+	n.attr(&out.Attr)
+	return 0
+}
+
+func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	if n.empty {
+		return fs.NewListDirStream(nil), 0
+	}
+	var fd int
+	e := n.withDir(func(dir int) syscall.Errno {
+		var err error
+		fd, err = unix.Openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		return errno(err)
+	})
+	if e == syscall.EACCES {
+		return fs.NewListDirStream(nil), 0
+	}
+	if e != 0 {
+		return nil, e
+	}
+	ds, e := fs.NewLoopbackDirStreamFd(fd)
+	if e != 0 {
+		unix.Close(fd)
+		return nil, e
+	}
+	return &listing{DirStream: ds, rules: n.rules}, 0
+}
+
+// listing leaves out the entries the view does not serve.
+type listing struct {
+	fs.DirStream
+	rules *rules
+	next  *fuse.DirEntry
+	err   syscall.Errno
+}
+
+func (l *listing) HasNext() bool {
+	for l.next == nil && l.err == 0 && l.DirStream.HasNext() {
+		e, err := l.DirStream.Next()
+		if err != 0 {
+			l.err = err
+			break
+		}
+		if e.Name == "." || e.Name == ".." || l.rules.child(e.Name).is(absent) {
+			continue
+		}
+		e.Ino = 0 // the kernel's numbers are the view's own, not the host's
+		l.next = &e
+	}
+	return l.next != nil || l.err != 0
+}
+
+func (l *listing) Next() (fuse.DirEntry, syscall.Errno) {
+	if l.err != 0 {
+		err := l.err
+		l.err = 0
+		return fuse.DirEntry{}, err
+	}
+	e := *l.next
+	l.next = nil
+	return e, 0
+}
+
+func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	if n.st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, 0, syscall.EINVAL
+	}
+	if n.empty {
+		return emptyFile{}, fuse.FOPEN_KEEP_CACHE, 0
+	}
+	// No O_NOATIME: the kernel refuses it for files the caller does not
+	// own, and overlay's copy-up asks for it. O_NONBLOCK: a fifo swapped
+	// in under the name must not hang the server.
+	fd, e := n.openSelf(unix.O_RDONLY | unix.O_NONBLOCK)
+	if e == syscall.EACCES && n.st.Size == 0 {
+		// A root-only empty file (a lock file): its content is known.
+		return emptyFile{}, fuse.FOPEN_KEEP_CACHE, 0
+	}
+	if e != 0 {
+		return nil, 0, e
+	}
+	return &file{fd: fd}, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	if n.empty || n.parent == nil {
+		return nil, syscall.EINVAL
+	}
+	buf := make([]byte, unix.PathMax)
+	var m int
+	e := n.parent.withDir(func(dir int) syscall.Errno {
+		var err error
+		m, err = unix.Readlinkat(dir, n.name, buf)
+		return errno(err)
+	})
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:m], 0
+}
+
+func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	var st unix.Statfs_t
+	e := n.withDir(func(dir int) syscall.Errno { return errno(unix.Fstatfs(dir, &st)) })
+	if e == syscall.ENOTDIR || n.empty {
+		top := n
+		for top.parent != nil {
+			top = top.parent
+		}
+		e = top.withDir(func(dir int) syscall.Errno { return errno(unix.Fstatfs(dir, &st)) })
+	}
+	if e != 0 {
+		return e
+	}
+	*out = fuse.StatfsOut{
+		Blocks: st.Blocks, Bfree: st.Bfree, Bavail: st.Bavail, Files: st.Files, Ffree: st.Ffree,
+		Bsize: uint32(st.Bsize), NameLen: uint32(st.Namelen), Frsize: uint32(st.Frsize),
+	}
+	return 0
+}
+
+// errno is err as the kernel's number, EIO for anything else.
+func errno(err error) syscall.Errno {
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(syscall.Errno); ok {
+		return e
+	}
+	return syscall.EIO
+}

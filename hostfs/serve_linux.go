@@ -1,0 +1,85 @@
+package hostfs
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
+)
+
+// forever is how long the kernel may cache names, attributes and misses: the
+// host's tree does not change under a run in a way the run must see, and
+// every run is a new mount, so nothing outlives it.
+const forever = 24 * time.Hour
+
+// Server is one mount's server.
+type Server struct {
+	srv *fuse.Server
+	dev *os.File
+	top *node
+}
+
+// Serve serves the view of the host's / on dev, the /dev/fuse descriptor
+// of a mount the sandbox made, until the mount goes away. It takes dev.
+func Serve(dev *os.File, c Config) (*Server, error) {
+	raw, top, err := newFS("/", c)
+	if err != nil {
+		dev.Close()
+		return nil, err
+	}
+	opts := mountOptions()
+	// go-fuse serves a descriptor someone else mounted when given
+	// /dev/fd/N as the mount point.
+	srv, err := fuse.NewServer(raw, fmt.Sprintf("/dev/fd/%d", dev.Fd()), opts)
+	if err != nil {
+		dev.Close()
+		unix.Close(top.dir)
+		return nil, err
+	}
+	go srv.Serve()
+	return &Server{srv: srv, dev: dev, top: top}, nil
+}
+
+// newFS is the view of the directory root (the host's /, or a test's tree)
+// as go-fuse's raw file system, and its top node.
+func newFS(root string, c Config) (fuse.RawFileSystem, *node, error) {
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	top := &node{v: &view{owners: c.Owners}, rules: newRules(c), dir: fd}
+	if err := unix.Fstat(fd, &top.st); err != nil {
+		unix.Close(fd)
+		return nil, nil, err
+	}
+	t := forever
+	opts := &fs.Options{
+		EntryTimeout: &t, AttrTimeout: &t, NegativeTimeout: &t,
+		MountOptions: *mountOptions(),
+		Logger:       log.New(io.Discard, "", 0),
+	}
+	return fs.NewNodeFS(top, opts), top, nil
+}
+
+func mountOptions() *fuse.MountOptions {
+	return &fuse.MountOptions{
+		FsName:                   "sbx-host",
+		Name:                     "sbx",
+		EnableSymlinkCaching:     true,
+		ExplicitDataCacheControl: true,
+		MaxBackground:            64,
+		Logger:                   log.New(io.Discard, "", 0),
+	}
+}
+
+// Close releases the server's descriptors once the sandbox is gone (its
+// mount went with the sandbox's mount namespace).
+func (s *Server) Close() {
+	s.dev.Close()
+	unix.Close(s.top.dir)
+}

@@ -9,11 +9,11 @@
 // never reaches the host.
 //
 // The server runs in sbx's parent, outside every namespace, and every name
-// it is asked for comes from the command: it follows no symlink (each path
-// is opened beneath a descriptor of / with openat2 RESOLVE_NO_SYMLINKS and
-// RESOLVE_NO_MAGICLINKS), writes nothing, and never serves what the plan
+// it is asked for comes from the command: it follows no symlink (each name
+// is opened from its directory's descriptor with O_NOFOLLOW, and checked to
+// be the object it was looked up as), writes nothing, and never serves what the plan
 // hides. Its tables hold only what the kernel still caches: they shrink on
-// FORGET.
+// FORGET. Host files' extended attributes are not shown (see mountOptions).
 package hostfs
 
 import (

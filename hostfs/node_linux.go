@@ -47,8 +47,6 @@ var (
 	_ fs.NodeReaddirer   = (*node)(nil)
 	_ fs.NodeOpener      = (*node)(nil)
 	_ fs.NodeReadlinker  = (*node)(nil)
-	_ fs.NodeGetxattrer  = (*node)(nil)
-	_ fs.NodeListxattrer = (*node)(nil)
 	_ fs.NodeStatfser    = (*node)(nil)
 	_ fs.NodeOnForgetter = (*node)(nil)
 )

@@ -73,7 +73,12 @@ func mountOptions() *fuse.MountOptions {
 		EnableSymlinkCaching:     true,
 		ExplicitDataCacheControl: true,
 		MaxBackground:            64,
-		Logger:                   log.New(io.Discard, "", 0),
+		// No extended attributes: overlayfs asks its lower layers for
+		// its own (user.overlay.*) on every directory, a round trip each,
+		// and one set on a host file the caller owns would change what
+		// the sandbox sees. Without them the kernel stops asking.
+		DisableXAttrs: true,
+		Logger:        log.New(io.Discard, "", 0),
 	}
 }
 

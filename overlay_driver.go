@@ -18,11 +18,13 @@ import (
 // hosts that do not need it.
 var preferFuseOverlayfs = false
 
-// driverCache remembers, per kernel, whether kernel overlayfs works in a
-// user namespace: finding out costs a probe process, too slow for every run.
+// driverCache remembers, per kernel, whether kernel overlayfs and FUSE work
+// in a user namespace: finding out costs a probe process, too slow for
+// every run.
 type driverCache struct {
 	Kernel      string `json:"kernel"`
-	KernelWorks bool   `json:"kernel_overlay_in_userns"`
+	KernelWorks *bool  `json:"kernel_overlay_in_userns,omitempty"`
+	FUSEWorks   *bool  `json:"fuse_in_userns,omitempty"`
 }
 
 // avoidHostFS makes a run take the view it would have without /dev/fuse, so
@@ -46,7 +48,7 @@ func overlayDriver(s *spec.Spec, base string) (driver, fuseOverlayfs, warn strin
 			// shows every owner right.
 			return rootfs.DriverKernel, "", "", nil
 		}
-		if why := hostFSUnusable(); why != "" {
+		if why := hostFSUnusable(base); why != "" {
 			return rootfs.DriverKernel, "", "warning: " + why + ": writes below root-owned host directories (/usr/local, /etc/..., /var/lib/...) will fail; fix: sudo chmod 0666 /dev/fuse (stock distributions ship it so)", nil
 		}
 		return rootfs.DriverHostFS, "", "", nil
@@ -58,29 +60,58 @@ func overlayDriver(s *spec.Spec, base string) (driver, fuseOverlayfs, warn strin
 }
 
 func kernelOverlayWorks(base string) bool {
+	return probed(base, func(c *driverCache) *bool {
+		if c.KernelWorks == nil {
+			ok := doctor.KernelAtLeast(doctor.KernelRelease(), 5, 11) && doctor.RunProbe("overlay") == nil
+			c.KernelWorks = &ok
+		}
+		return c.KernelWorks
+	})
+}
+
+// fuseWorks reports whether this kernel mounts FUSE in a user namespace.
+func fuseWorks(base string) bool {
+	return probed(base, func(c *driverCache) *bool {
+		if c.FUSEWorks == nil {
+			ok := doctor.RunProbe("fuse") == nil
+			c.FUSEWorks = &ok
+		}
+		return c.FUSEWorks
+	})
+}
+
+// probed reads this kernel's cache, lets answer fill in what it lacks and
+// writes it back when it changed.
+func probed(base string, answer func(*driverCache) *bool) bool {
 	release := doctor.KernelRelease()
 	path := filepath.Join(base, "overlay-driver.json")
 	var c driverCache
-	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &c) == nil && c.Kernel == release {
-		return c.KernelWorks
+	if b, err := os.ReadFile(path); err != nil || json.Unmarshal(b, &c) != nil || c.Kernel != release {
+		c = driverCache{Kernel: release}
 	}
-	c = driverCache{Kernel: release, KernelWorks: doctor.KernelAtLeast(release, 5, 11) && doctor.RunProbe("overlay") == nil}
-	if b, err := json.Marshal(c); err == nil {
-		tmp := path + ".tmp"
-		if os.WriteFile(tmp, b, 0o600) == nil {
-			os.Rename(tmp, path)
+	before := c
+	ok := answer(&c)
+	if c != before {
+		if b, err := json.Marshal(c); err == nil {
+			tmp := path + ".tmp"
+			if os.WriteFile(tmp, b, 0o600) == nil {
+				os.Rename(tmp, path)
+			}
 		}
 	}
-	return c.KernelWorks
+	return *ok
 }
 
 // hostFSUnusable says why the FUSE view cannot be served, or "".
-func hostFSUnusable() string {
+func hostFSUnusable(base string) string {
 	if avoidHostFS {
 		return "the FUSE view of the host is turned off"
 	}
 	if err := unix.Access("/dev/fuse", unix.R_OK|unix.W_OK); err != nil {
 		return fmt.Sprintf("/dev/fuse is not usable (%v)", err)
+	}
+	if !fuseWorks(base) {
+		return "this kernel does not mount FUSE in a user namespace (see sbx doctor)"
 	}
 	return ""
 }

@@ -81,6 +81,7 @@ func Run(h Host) []Check {
 		c.userns(),
 		c.containerSeccomp(),
 		c.overlayUserns(),
+		c.hostView(),
 		c.fuseOverlayfs(),
 		c.subuid(),
 		c.tun(),

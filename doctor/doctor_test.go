@@ -14,7 +14,7 @@ func TestAllOK(t *testing.T) {
 	}
 	f := newFakeHost(t)
 	checks := Run(f.h)
-	want := []string{"userns", "container-seccomp", "overlay-userns", "fuse-overlayfs",
+	want := []string{"userns", "container-seccomp", "overlay-userns", "fuse-host-view", "fuse-overlayfs",
 		"subuid", "tun", "cgroup2", "cgroup-delegation", "kernel"}
 	if len(checks) != len(want) {
 		t.Fatalf("got %d checks, want %d", len(checks), len(want))
@@ -37,7 +37,7 @@ func TestAllOK(t *testing.T) {
 		t.Errorf("subuid detail %q", d)
 	}
 	// Several checks need the userns probe; it starts a process, so once.
-	if f.calls["userns"] != 1 || f.calls["overlay"] != 1 {
+	if f.calls["userns"] != 1 || f.calls["overlay"] != 1 || f.calls["fuse"] != 1 {
 		t.Errorf("probe calls %v, want each once", f.calls)
 	}
 }

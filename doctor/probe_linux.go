@@ -43,6 +43,8 @@ func runProbeKind(kind string) error {
 		return nil
 	case "overlay":
 		return probeOverlay()
+	case "fuse":
+		return probeFUSE()
 	}
 	return fmt.Errorf("unknown probe %q", kind)
 }
@@ -74,6 +76,29 @@ func probeOverlay() error {
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", d("lower"), d("upper"), d("work"))
 	if err := unix.Mount("overlay", d("merged"), "overlay", 0, opts); err != nil {
 		return fmt.Errorf("mount overlay (%s): %w", opts, err)
+	}
+	return nil
+}
+
+// probeFUSE mounts FUSE the way sbx mounts its view of the host, on a
+// private tmpfs. No server answers: the mount alone proves the kernel
+// allows it, and it dies with this process's namespace.
+func probeFUSE() error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / rprivate: %w", err)
+	}
+	dev, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/fuse: %w", err)
+	}
+	defer unix.Close(dev)
+	dir := os.TempDir()
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = "/tmp"
+	}
+	opts := fmt.Sprintf("fd=%d,rootmode=40000,user_id=0,group_id=0", dev)
+	if err := unix.Mount("sbx-probe", dir, "fuse.sbx-probe", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		return fmt.Errorf("mount fuse (%s): %w", opts, err)
 	}
 	return nil
 }

@@ -46,6 +46,8 @@ var (
 	_ fs.NodeGetattrer   = (*node)(nil)
 	_ fs.NodeReaddirer   = (*node)(nil)
 	_ fs.NodeOpener      = (*node)(nil)
+	_ fs.NodeReader      = (*node)(nil)
+	_ fs.NodeFlusher     = (*node)(nil)
 	_ fs.NodeReadlinker  = (*node)(nil)
 	_ fs.NodeStatfser    = (*node)(nil)
 	_ fs.NodeOnForgetter = (*node)(nil)
@@ -284,28 +286,55 @@ func (l *listing) Next() (fuse.DirEntry, syscall.Errno) {
 	return e, 0
 }
 
+// Open answers ENOSYS: the kernel then counts every open as done, never
+// sends OPEN, FLUSH or RELEASE again, and keeps file contents cached
+// across opens (FUSE's no-open). A compiler opens each header once per
+// file it compiles: three round trips each, saved. Reads open the host
+// file themselves.
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
-		return nil, 0, syscall.EROFS
-	}
+	return nil, 0, syscall.ENOSYS
+}
+
+// Flush is never needed: nothing is written.
+func (n *node) Flush(ctx context.Context, f fs.FileHandle) syscall.Errno {
+	return syscall.ENOSYS
+}
+
+// Read reads the host file at off. A root-only empty file (a lock file)
+// reads as empty: its content is known without opening it.
+func (n *node) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if n.st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, 0, syscall.EINVAL
+		return nil, syscall.EINVAL
 	}
 	if n.empty {
-		return emptyFile{}, fuse.FOPEN_KEEP_CACHE, 0
+		return fuse.ReadResultData(nil), 0
 	}
 	// No O_NOATIME: the kernel refuses it for files the caller does not
-	// own, and overlay's copy-up asks for it. O_NONBLOCK: a fifo swapped
-	// in under the name must not hang the server.
+	// own. O_NONBLOCK: a fifo swapped in under the name (refused by the
+	// identity check) must not hang the open first.
 	fd, e := n.openSelf(unix.O_RDONLY | unix.O_NONBLOCK)
 	if e == syscall.EACCES && n.st.Size == 0 {
-		// A root-only empty file (a lock file): its content is known.
-		return emptyFile{}, fuse.FOPEN_KEEP_CACHE, 0
+		return fuse.ReadResultData(nil), 0
 	}
 	if e != 0 {
-		return nil, 0, e
+		return nil, e
 	}
-	return &file{fd: fd}, fuse.FOPEN_KEEP_CACHE, 0
+	defer unix.Close(fd)
+	got := 0
+	for got < len(dest) {
+		m, err := unix.Pread(fd, dest[got:], off+int64(got))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, errno(err)
+		}
+		if m == 0 {
+			break
+		}
+		got += m
+	}
+	return fuse.ReadResultData(dest[:got]), 0
 }
 
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {

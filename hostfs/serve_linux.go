@@ -73,6 +73,10 @@ func mountOptions() *fuse.MountOptions {
 		EnableSymlinkCaching:     true,
 		ExplicitDataCacheControl: true,
 		MaxBackground:            64,
+		// Reads of up to 1 MiB: a shared library or a compiler in a few
+		// round trips rather than one per 128 KiB.
+		MaxWrite:     1 << 20,
+		MaxReadAhead: 1 << 20,
 		// No extended attributes: overlayfs asks its lower layers for
 		// its own (user.overlay.*) on every directory, a round trip each,
 		// and one set on a host file the caller owns would change what

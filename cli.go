@@ -28,7 +28,7 @@ type runCmd struct {
 	RoBind     []string      `name:"ro-bind" sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-only."`
 	Tmpfs      []string      `sep:"none" placeholder:"DST" help:"Mount an empty tmpfs at DST."`
 	Hide       []string      `sep:"none" placeholder:"PATH" help:"Hide PATH: an empty read-only directory or file in its place."`
-	Rootfs     string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (writes succeed inside and are discarded) or read-only."`
+	Rootfs     string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (every write succeeds inside, at any depth, and is discarded; host root's files are root's inside) or read-only."`
 	Home       string        `enum:"cow,empty" default:"cow" placeholder:"cow|empty" help:"Your home directories ($HOME and the one in /etc/passwd). cow: copy-on-write like the rest of the host, with keys, tokens and histories hidden. empty: an empty directory instead; only the workdir and binds under them show (the workdir must not be a home or hold one)."`
 	Keep       string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers, one per host directory) in DIR, a new or empty directory, not a symbolic link."`
 	Diff       bool          `help:"Print what the run changed outside its binds (added, modified, deleted) on stderr."`

@@ -17,11 +17,20 @@ type view struct {
 	// heldDirs counts the directory descriptors nodes keep; past
 	// maxHeldDirs a directory is reopened from its parent's each time.
 	heldDirs atomic.Int64
+	// live counts the nodes Lookup made that are not forgotten yet (the
+	// top node is not counted): what FORGET must bring back to zero.
+	live atomic.Int64
+	// nodes finds a node by the kernel's node ID (its Ino, see
+	// Options.ExternalNodeID), for the requests served without go-fuse's
+	// tree (readdir.go); lastID numbers them, / is 1.
+	nodes  sync.Map // uint64 → *node
+	lastID atomic.Uint64
 }
 
 // maxHeldDirs bounds the descriptors the server holds, whatever the
 // command walks: the kernel decides how many directories stay cached.
-const maxHeldDirs = 16384
+// A variable only so that tests can lower it.
+var maxHeldDirs int64 = 16384
 
 // node is one host file or directory as the kernel knows it. It is reached
 // from its parent's directory descriptor by name, without following a
@@ -44,7 +53,6 @@ type node struct {
 var (
 	_ fs.NodeLookuper    = (*node)(nil)
 	_ fs.NodeGetattrer   = (*node)(nil)
-	_ fs.NodeReaddirer   = (*node)(nil)
 	_ fs.NodeOpener      = (*node)(nil)
 	_ fs.NodeReader      = (*node)(nil)
 	_ fs.NodeFlusher     = (*node)(nil)
@@ -146,6 +154,10 @@ func (n *node) OnForget() {
 		n.v.heldDirs.Add(-1)
 	}
 	n.mu.Unlock()
+	if n.parent != nil {
+		n.v.live.Add(-1)
+		n.v.nodes.Delete(n.StableAttr().Ino)
+	}
 }
 
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
@@ -172,7 +184,10 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 		return nil, hiddenIfDenied(e)
 	}
 	child.attr(&out.Attr)
-	return n.NewInode(ctx, child, fs.StableAttr{Mode: child.st.Mode}), 0
+	n.v.live.Add(1)
+	id := n.v.lastID.Add(1)
+	n.v.nodes.Store(id, child)
+	return n.NewInode(ctx, child, fs.StableAttr{Mode: child.st.Mode, Ino: id}), 0
 }
 
 // hiddenIfDenied turns "permission denied" into "no such file": a directory
@@ -225,65 +240,6 @@ func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) 
 	}
 	n.attr(&out.Attr)
 	return 0
-}
-
-func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	if n.empty {
-		return fs.NewListDirStream(nil), 0
-	}
-	var fd int
-	e := n.withDir(func(dir int) syscall.Errno {
-		var err error
-		fd, err = unix.Openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		return errno(err)
-	})
-	if e == syscall.EACCES {
-		return fs.NewListDirStream(nil), 0
-	}
-	if e != 0 {
-		return nil, e
-	}
-	ds, e := fs.NewLoopbackDirStreamFd(fd)
-	if e != 0 {
-		unix.Close(fd)
-		return nil, e
-	}
-	return &listing{DirStream: ds, rules: n.rules}, 0
-}
-
-// listing leaves out the entries the view does not serve.
-type listing struct {
-	fs.DirStream
-	rules *rules
-	next  *fuse.DirEntry
-	err   syscall.Errno
-}
-
-func (l *listing) HasNext() bool {
-	for l.next == nil && l.err == 0 && l.DirStream.HasNext() {
-		e, err := l.DirStream.Next()
-		if err != 0 {
-			l.err = err
-			break
-		}
-		if e.Name == "." || e.Name == ".." || l.rules.child(e.Name).is(absent) {
-			continue
-		}
-		e.Ino = 0 // the kernel's numbers are the view's own, not the host's
-		l.next = &e
-	}
-	return l.next != nil || l.err != 0
-}
-
-func (l *listing) Next() (fuse.DirEntry, syscall.Errno) {
-	if l.err != 0 {
-		err := l.err
-		l.err = 0
-		return fuse.DirEntry{}, err
-	}
-	e := *l.next
-	l.next = nil
-	return e, 0
 }
 
 // Open answers ENOSYS: the kernel then counts every open as done, never

@@ -52,7 +52,9 @@ func newFS(root string, c Config) (fuse.RawFileSystem, *node, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	top := &node{v: &view{owners: c.Owners}, rules: newRules(c), dir: fd}
+	v := &view{owners: c.Owners}
+	v.lastID.Store(fuse.FUSE_ROOT_ID)
+	top := &node{v: v, rules: newRules(c), dir: fd}
 	if err := unix.Fstat(fd, &top.st); err != nil {
 		unix.Close(fd)
 		return nil, nil, err
@@ -62,8 +64,13 @@ func newFS(root string, c Config) (fuse.RawFileSystem, *node, error) {
 		EntryTimeout: &t, AttrTimeout: &t, NegativeTimeout: &t,
 		MountOptions: *mountOptions(),
 		Logger:       log.New(io.Discard, "", 0),
+		// The node's Ino is the kernel's node ID: the listings (see
+		// lister) find a directory's node by it.
+		ExternalNodeID: true,
+		RootStableAttr: &fs.StableAttr{Ino: fuse.FUSE_ROOT_ID},
 	}
-	return fs.NewNodeFS(top, opts), top, nil
+	v.nodes.Store(uint64(fuse.FUSE_ROOT_ID), top)
+	return &lister{RawFileSystem: fs.NewNodeFS(top, opts), v: v}, top, nil
 }
 
 func mountOptions() *fuse.MountOptions {

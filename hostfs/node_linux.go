@@ -268,7 +268,7 @@ func (n *node) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64
 	// No O_NOATIME: the kernel refuses it for files the caller does not
 	// own. O_NONBLOCK: a fifo swapped in under the name (refused by the
 	// identity check) must not hang the open first.
-	fd, e := n.openSelf(unix.O_RDONLY | unix.O_NONBLOCK)
+	fd, e := n.openSelf(unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY)
 	if e == syscall.EACCES && n.st.Size == 0 {
 		return fuse.ReadResultData(nil), 0
 	}

@@ -77,7 +77,7 @@ func FinishKeep(s *State, layers []Layer) error {
 	if k == nil || k.fd < 0 {
 		return errors.New("not a --keep state")
 	}
-	for _, n := range []string{"root", "work", "files", "var-tmp", "lock"} {
+	for _, n := range []string{"root", "host", "work", "files", "var-tmp", "lock"} {
 		if err := RemoveTreeAt(k.fd, n); err != nil {
 			return fmt.Errorf("remove %s: %w", k.name(n), err)
 		}

@@ -179,3 +179,24 @@ func TestStateChangesKeepRenamed(t *testing.T) {
 		t.Errorf("Changes = %v, want %v", got, want)
 	}
 }
+
+// TestFinishKeepHostFS checks that the FUSE view's mount point, which the
+// state holds beside the layers, is not kept as a change to /host.
+func TestFinishKeepHostFS(t *testing.T) {
+	keep := filepath.Join(t.TempDir(), "keep")
+	st, s := newState(t, t.TempDir(), keep)
+	must(t, s.WriteFiles("sbx"))
+	root := Layer{Target: "/", Lower: "/", Upper: s.Upper("root")}
+	p := &Plan{Root: &Op{Kind: OpOverlay, Target: "/", Upper: root.Upper, Work: s.Work("root")},
+		Layers: []Layer{root}, HostFS: &HostFS{Mount: s.HostFS()}}
+	must(t, s.MakeLayers(p))
+	if _, err := os.Stat(s.HostFS()); err != nil {
+		t.Fatalf("no mount point for the FUSE view: %v", err)
+	}
+	must(t, os.WriteFile(filepath.Join(root.Upper, "f"), []byte("x"), 0o644))
+	st.Lock.Close()
+	must(t, FinishKeep(st, p.Layers))
+	if got, want := names(t, keep), []string{"f"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("--keep dir holds %v, want %v", got, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/rootfs"
 )
@@ -160,6 +161,14 @@ var conditions = map[string]struct {
 	"ipcmk":  {"ipcmk(1) from util-linux", func() bool { return has("ipcmk") }, always},
 	"git":    {"git, for the scripts that attack the workdir's repository", func() bool { return has("git") }, always},
 	"keyctl": {"keyctl(1) from keyutils", func() bool { return has("keyctl") }, always},
+	// The copy-on-write view takes writes at every depth: for root by
+	// itself, for anyone else through the FUSE view, which needs a
+	// read-write /dev/fuse (stock distributions ship it 0666).
+	"cowview": {"a view that takes writes at every depth: root, or a read-write /dev/fuse", cowView, always},
+}
+
+func cowView() bool {
+	return os.Getuid() == 0 || unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) == nil
 }
 
 func never() bool  { return false }

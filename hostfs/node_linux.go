@@ -183,7 +183,18 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 	if e != 0 {
 		return nil, hiddenIfDenied(e)
 	}
-	child.attr(&out.Attr)
+	child.attr(&child.st, &out.Attr)
+	// The kernel looks a cached name up again to revalidate it (always
+	// for a rename's target), and READDIRPLUS looks up every entry: the
+	// same object under the same name must come back as the same node.
+	// A new node ID makes the kernel drop its entry, and overlayfs, which
+	// still holds that entry as the lower of a copied-up file, then fails
+	// the call with ESTALE (sed -i after >>, dpkg's status file).
+	if prev := n.GetChild(name); prev != nil {
+		if p, ok := prev.Operations().(*node); ok && p.sameObject(&child.st) && p.empty == child.empty {
+			return prev, 0
+		}
+	}
 	n.v.live.Add(1)
 	id := n.v.lastID.Add(1)
 	n.v.nodes.Store(id, child)
@@ -200,9 +211,9 @@ func hiddenIfDenied(e syscall.Errno) syscall.Errno {
 	return e
 }
 
-// attr fills out from the host's attributes, with owners mapped.
-func (n *node) attr(out *fuse.Attr) {
-	st := &n.st
+// attr fills out from st, the host's attributes of the node, with owners
+// mapped.
+func (n *node) attr(st *unix.Stat_t, out *fuse.Attr) {
 	*out = fuse.Attr{
 		Size: uint64(st.Size), Blocks: uint64(st.Blocks), Blksize: uint32(st.Blksize),
 		Atime: uint64(st.Atim.Sec), Atimensec: uint32(st.Atim.Nsec),
@@ -219,9 +230,12 @@ func (n *node) attr(out *fuse.Attr) {
 	}
 }
 
+// Getattr answers with the host's attributes now. n.st stays what Lookup
+// set: requests run concurrently and read it without a lock (its identity
+// never changes, and the rest is only the lock-file case's size).
 func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	st := n.st
 	if !n.empty {
-		var st unix.Stat_t
 		var e syscall.Errno
 		if n.isDir() {
 			e = n.withDir(func(dir int) syscall.Errno { return errno(unix.Fstat(dir, &st)) })
@@ -236,9 +250,8 @@ func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) 
 		if !n.sameObject(&st) {
 			return syscall.ESTALE
 		}
-		n.st = st
 	}
-	n.attr(&out.Attr)
+	n.attr(&st, &out.Attr)
 	return 0
 }
 

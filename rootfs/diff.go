@@ -108,6 +108,11 @@ func layerChangesAt(l Layer, open func() (int, error)) []Change {
 			return nil
 		}
 		if rel == "." {
+			// The layer's own root: made with the host directory's
+			// mode (MakeLayers), so a chmod of the layer's target shows.
+			if lfi, err := os.Lstat(lower); err == nil && l.Target != "/" && modeChanged(d, lfi) {
+				out = append(out, Change{Path: inside, Kind: "modified"})
+			}
 			return nil
 		}
 		name := d.Name()
@@ -122,21 +127,34 @@ func layerChangesAt(l Layer, open func() (int, error)) []Change {
 			out = append(out, Change{Path: inside, Kind: "deleted"})
 			return nil
 		}
-		_, lerr := os.Lstat(lower)
+		lfi, lerr := os.Lstat(lower)
 		existed := lerr == nil
 		switch {
 		case !existed:
 			out = append(out, Change{Path: inside, Kind: "added"})
-		case d.IsDir() && isOpaque(p):
+		case d.IsDir() && (isOpaque(p) || modeChanged(d, lfi)):
 			out = append(out, Change{Path: inside, Kind: "modified"})
 		case d.IsDir():
-			// Copied up only because something below it changed.
+			// Copied up only because something below it changed: the
+			// copy keeps the host directory's mode.
 		default:
 			out = append(out, Change{Path: inside, Kind: "modified"})
 		}
 		return nil
 	})
 	return out
+}
+
+// modeChanged reports whether a directory of the upper layer has another
+// mode than the host's (a chmod inside). Owners are not compared: the copy
+// holds them as the sandbox's ids map them, not the host's.
+func modeChanged(d fs.DirEntry, host fs.FileInfo) bool {
+	fi, err := d.Info()
+	if err != nil {
+		return false
+	}
+	const kept = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+	return fi.Mode()&kept != host.Mode()&kept
 }
 
 func isWhiteout(p string, d fs.DirEntry) bool {

@@ -143,3 +143,29 @@ func TestChangesUpperSymlink(t *testing.T) {
 		t.Errorf("Changes through a symlinked upper = %v, want %v", got, want)
 	}
 }
+
+// TestChangesDirectoryMode names a host directory whose mode the command
+// changed, and not one that was copied up only for what lies below it.
+func TestChangesDirectoryMode(t *testing.T) {
+	lower, upper := layerDirs(t, []string{"chmodded/", "passed/f"}, []string{"chmodded/", "passed/g"})
+	must(t, os.Chmod(filepath.Join(upper, "chmodded"), 0o700))
+	got := Changes([]Layer{{Target: "/usr/local", Lower: lower, Upper: upper}})
+	want := []Change{
+		{Path: "/usr/local/chmodded", Kind: "modified"},
+		{Path: "/usr/local/passed/g", Kind: "added"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestChangesLayerRootMode names the target of a layer whose own mode the
+// command changed (chmod /opt, when /opt is an overlay of its own).
+func TestChangesLayerRootMode(t *testing.T) {
+	lower, upper := layerDirs(t, nil, nil)
+	must(t, os.Chmod(upper, 0o700))
+	got := Changes([]Layer{{Target: "/opt", Lower: lower, Upper: upper}})
+	if want := []Change{{Path: "/opt", Kind: "modified"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes:\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -25,6 +25,8 @@ type view struct {
 	// tree (readdir.go); lastID numbers them, / is 1.
 	nodes  sync.Map // uint64 → *node
 	lastID atomic.Uint64
+	// cursors counts the listings kept open between requests.
+	cursors atomic.Int64
 }
 
 // maxHeldDirs bounds the descriptors the server holds, whatever the
@@ -48,6 +50,9 @@ type node struct {
 
 	mu  sync.RWMutex
 	dir int // O_PATH descriptor of a directory, or -1 until needed
+
+	listMu sync.Mutex
+	cursor *cursor // a listing in progress (readdir_linux.go), or nil
 }
 
 var (
@@ -147,6 +152,13 @@ func (n *node) openSelf(flags int) (int, syscall.Errno) {
 }
 
 func (n *node) OnForget() {
+	n.listMu.Lock()
+	if n.cursor != nil {
+		unix.Close(n.cursor.fd)
+		n.cursor = nil
+		n.v.cursors.Add(-1)
+	}
+	n.listMu.Unlock()
 	n.mu.Lock()
 	if n.dir >= 0 && n.parent != nil {
 		unix.Close(n.dir)

@@ -3,7 +3,6 @@ package hostfs
 import (
 	"bytes"
 	"encoding/binary"
-	"sync"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -37,7 +36,21 @@ func (l *lister) ReadDirPlus(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.
 // direntBuf is what one getdents reads: about as much as a reply holds.
 const direntBuf = 32 << 10
 
-var direntBufs = sync.Pool{New: func() any { b := make([]byte, direntBuf); return &b }}
+// maxCursors bounds the directories held open between two requests of one
+// listing, whatever the command lists at once.
+const maxCursors = 1024
+
+// cursor is a listing in progress: the open directory, the records read
+// and not yet sent, and the offset the kernel asks for next. Reading on
+// from where the last request stopped spares a seek, which makes ext4
+// rebuild its hash order of the whole directory block by block.
+type cursor struct {
+	fd      int
+	buf     []byte
+	pending []byte
+	next    uint64
+	eof     bool
+}
 
 // list fills out with the entries of in.NodeId's directory from in.Offset
 // (the host's own d_off cookies), each looked up for READDIRPLUS.
@@ -53,66 +66,114 @@ func (l *lister) list(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 	if n.empty {
 		return fuse.OK
 	}
+	n.listMu.Lock()
+	defer n.listMu.Unlock()
+	c := n.cursor
+	if c == nil || c.next != in.Offset {
+		l.closeCursor(n)
+		var e syscall.Errno
+		if c, e = l.openCursor(n, in.Offset); e == unix.EACCES {
+			return fuse.OK // shown empty
+		} else if e != 0 {
+			return fuse.Status(e)
+		}
+	}
+	st, done := l.fill(cancel, in, out, n, c, plus)
+	if done || n.cursor == nil {
+		// The end, or no room to keep it: the kernel's next request
+		// (after the end, none) opens it again.
+		if n.cursor == c {
+			l.closeCursor(n)
+		} else {
+			unix.Close(c.fd)
+		}
+	}
+	return st
+}
+
+// openCursor opens the node's directory at off, kept on the node while
+// fewer than maxCursors are.
+func (l *lister) openCursor(n *node, off uint64) (*cursor, syscall.Errno) {
 	var fd int
 	e := n.withDir(func(dir int) syscall.Errno {
 		var err error
 		fd, err = unix.Openat(dir, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		return errno(err)
 	})
-	if e == unix.EACCES {
-		return fuse.OK // shown empty
-	}
 	if e != 0 {
-		return fuse.Status(e)
+		return nil, e
 	}
-	defer unix.Close(fd)
-	if in.Offset != 0 {
-		if _, err := unix.Seek(fd, int64(in.Offset), unix.SEEK_SET); err != nil {
-			return fuse.ToStatus(err)
+	if off != 0 {
+		if _, err := unix.Seek(fd, int64(off), unix.SEEK_SET); err != nil {
+			unix.Close(fd)
+			return nil, errno(err)
 		}
 	}
-	bp := direntBufs.Get().(*[]byte)
-	defer direntBufs.Put(bp)
-	buf := *bp
+	c := &cursor{fd: fd, buf: make([]byte, direntBuf), next: off}
+	if l.v.cursors.Add(1) <= maxCursors {
+		n.cursor = c
+	} else {
+		l.v.cursors.Add(-1)
+	}
+	return c, 0
+}
+
+// closeCursor closes the node's kept listing, if any; n.listMu is held.
+func (l *lister) closeCursor(n *node) {
+	if n.cursor != nil {
+		unix.Close(n.cursor.fd)
+		n.cursor = nil
+		l.v.cursors.Add(-1)
+	}
+}
+
+// fill adds entries from c until out is full (done false) or the
+// directory ends (done true).
+func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList, n *node, c *cursor, plus bool) (st fuse.Status, done bool) {
 	for {
-		size, err := unix.Getdents(fd, buf)
-		if err != nil {
-			return fuse.ToStatus(err)
+		if len(c.pending) == 0 {
+			if c.eof {
+				return fuse.OK, true
+			}
+			size, err := unix.Getdents(c.fd, c.buf)
+			if err != nil {
+				return fuse.ToStatus(err), true
+			}
+			if size == 0 {
+				c.eof = true
+				return fuse.OK, true
+			}
+			c.pending = c.buf[:size]
 		}
-		if size == 0 {
-			return fuse.OK
+		d, ok := parseDirent(c.pending)
+		if !ok {
+			return fuse.EIO, true
 		}
-		for rec := buf[:size]; len(rec) > 0; {
-			d, ok := parseDirent(rec)
-			if !ok {
-				return fuse.EIO
+		name := d.name
+		if !validName(name) && name != "." && name != ".." || n.rules.child(name).is(absent) {
+			c.pending, c.next = c.pending[d.reclen:], d.off
+			continue
+		}
+		de := fuse.DirEntry{Name: name, Mode: uint32(d.typ) << 12, Off: d.off, Ino: d.ino}
+		if !plus {
+			if !out.AddDirEntry(de) {
+				return fuse.OK, false // full: the kernel asks again from c.next
 			}
-			rec = rec[d.reclen:]
-			name := d.name
-			if !validName(name) && name != "." && name != ".." || n.rules.child(name).is(absent) {
-				continue
-			}
-			de := fuse.DirEntry{Name: name, Mode: uint32(d.typ) << 12, Off: d.off, Ino: d.ino}
-			if !plus {
-				if !out.AddDirEntry(de) {
-					return fuse.OK // full: the kernel asks again from the last Off
-				}
-				continue
-			}
+		} else {
 			entry := out.AddDirLookupEntry(de)
 			if entry == nil {
-				return fuse.OK
+				return fuse.OK, false
 			}
-			if name == "." || name == ".." {
-				continue // listed, never looked up (node ID 0)
-			}
-			// The bridge's own LOOKUP: it counts the kernel's new
-			// reference, which a FORGET takes back.
-			lookup := fuse.InHeader{NodeId: in.NodeId, Caller: in.Caller}
-			if st := l.RawFileSystem.Lookup(cancel, &lookup, name, entry); !st.Ok() {
-				*entry = fuse.EntryOut{} // gone meanwhile: listed, not linked
+			if name != "." && name != ".." { // listed, never looked up (node ID 0)
+				// The bridge's own LOOKUP: it counts the kernel's new
+				// reference, which a FORGET takes back.
+				lookup := fuse.InHeader{NodeId: in.NodeId, Caller: in.Caller}
+				if st := l.RawFileSystem.Lookup(cancel, &lookup, name, entry); !st.Ok() {
+					*entry = fuse.EntryOut{} // gone meanwhile: listed, not linked
+				}
 			}
 		}
+		c.pending, c.next = c.pending[d.reclen:], d.off
 	}
 }
 

@@ -48,8 +48,9 @@ type node struct {
 	st     unix.Stat_t
 	empty  bool // served without entries or contents (Config.Empty)
 
-	mu  sync.RWMutex
-	dir int // O_PATH descriptor of a directory, or -1 until needed
+	mu        sync.RWMutex
+	dir       int  // O_PATH descriptor of a directory, or -1 until needed
+	forgotten bool // OnForget ran: its descriptors are closed
 
 	listMu sync.Mutex
 	cursor *cursor // a listing in progress (readdir_linux.go), or nil
@@ -152,6 +153,13 @@ func (n *node) openSelf(flags int) (int, syscall.Errno) {
 }
 
 func (n *node) OnForget() {
+	n.mu.Lock()
+	gone := n.forgotten
+	n.forgotten = true
+	n.mu.Unlock()
+	if gone {
+		return
+	}
 	n.listMu.Lock()
 	if n.cursor != nil {
 		unix.Close(n.cursor.fd)
@@ -170,6 +178,20 @@ func (n *node) OnForget() {
 		n.v.live.Add(-1)
 		n.v.nodes.Delete(n.StableAttr().Ino)
 	}
+}
+
+// revive reports whether a node found again under its name may serve the
+// new lookup: not once OnForget has run (go-fuse may still hand it out
+// while a FORGET races the LOOKUP). It is registered again, since a
+// concurrent FORGET may have taken it out of the table.
+func (n *node) revive() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.forgotten {
+		return false
+	}
+	n.v.nodes.Store(n.StableAttr().Ino, n)
+	return true
 }
 
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
@@ -203,7 +225,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 	// still holds that entry as the lower of a copied-up file, then fails
 	// the call with ESTALE (sed -i after >>, dpkg's status file).
 	if prev := n.GetChild(name); prev != nil {
-		if p, ok := prev.Operations().(*node); ok && p.sameObject(&child.st) && p.empty == child.empty {
+		if p, ok := prev.Operations().(*node); ok && p.sameObject(&child.st) && p.empty == child.empty && p.revive() {
 			return prev, 0
 		}
 	}
@@ -326,8 +348,15 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 	var m int
 	e := n.parent.withDir(func(dir int) syscall.Errno {
 		var err error
-		m, err = unix.Readlinkat(dir, n.name, buf)
-		return errno(err)
+		if m, err = unix.Readlinkat(dir, n.name, buf); err != nil {
+			return errno(err)
+		}
+		// The text of the link looked up, not of one swapped in.
+		var st unix.Stat_t
+		if err := unix.Fstatat(dir, n.name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || !n.sameObject(&st) {
+			return syscall.ESTALE
+		}
+		return 0
 	})
 	if e != 0 {
 		return nil, e

@@ -130,6 +130,15 @@ func (l *lister) closeCursor(n *node) {
 // fill adds entries from c until out is full (done false) or the
 // directory ends (done true).
 func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList, n *node, c *cursor, plus bool) (st fuse.Status, done bool) {
+	added := false
+	fail := func(st fuse.Status) (fuse.Status, bool) {
+		if added {
+			// The entries so far go out; the next request, from
+			// the last one's offset, reads again and meets the error.
+			return fuse.OK, true
+		}
+		return st, true
+	}
 	for {
 		if len(c.pending) == 0 {
 			if c.eof {
@@ -137,7 +146,7 @@ func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 			}
 			size, err := unix.Getdents(c.fd, c.buf)
 			if err != nil {
-				return fuse.ToStatus(err), true
+				return fail(fuse.ToStatus(err))
 			}
 			if size == 0 {
 				c.eof = true
@@ -147,7 +156,7 @@ func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 		}
 		d, ok := parseDirent(c.pending)
 		if !ok {
-			return fuse.EIO, true
+			return fail(fuse.EIO)
 		}
 		name := d.name
 		if !validName(name) && name != "." && name != ".." || n.rules.child(name).is(absent) {
@@ -174,6 +183,7 @@ func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 			}
 		}
 		c.pending, c.next = c.pending[d.reclen:], d.off
+		added = true
 	}
 }
 

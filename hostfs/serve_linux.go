@@ -97,5 +97,6 @@ func mountOptions() *fuse.MountOptions {
 // mount went with the sandbox's mount namespace).
 func (s *Server) Close() {
 	s.dev.Close()
+	s.top.OnForget() // a listing of / it may keep
 	unix.Close(s.top.dir)
 }

@@ -63,14 +63,7 @@ outside=$(hyperfine_median "$json" 0)
 inside=$(hyperfine_median "$json" 1)
 r=$(ratio "$inside" "$outside")
 r_cpu=$(ratio "$(hyperfine_cpu "$json" 1)" "$(hyperfine_cpu "$json" 0)")
-spread=$(python3 - "$json" <<'EOF'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-o, i = res[0]["times"], res[1]["times"]
-print(f"fastest inside / fastest outside {min(i) / min(o):.2f}, "
-      f"slowest inside / slowest outside {max(i) / max(o):.2f}")
-EOF
-)
+spread=$(spread "$json")
 
 if [[ -n $out ]]; then
 	mkdir -p "$out"

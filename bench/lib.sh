@@ -108,6 +108,18 @@ hyperfine_cpu() {
 	python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print(r["user"] + r["system"])' "$1" "$2"
 }
 
+# spread JSON: for the noise of an inside/outside pair (commands 0 and 1),
+# the fastest runs' ratio and the slowest runs'.
+spread() {
+	python3 - "$1" <<'EOF'
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+o, i = res[0]["times"], res[1]["times"]
+print(f"fastest inside / fastest outside {min(i) / min(o):.2f}, "
+      f"slowest inside / slowest outside {max(i) / max(o):.2f}")
+EOF
+}
+
 # ms SECONDS: milliseconds with one decimal.
 ms() {
 	python3 -c 'import sys; print(f"{float(sys.argv[1]) * 1000:.1f}")' "$1"

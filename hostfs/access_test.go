@@ -1,7 +1,6 @@
 package hostfs
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,20 +72,11 @@ func runUnprivileged(t *testing.T) bool {
 }
 
 func copyExecutable(src, dst string) error {
-	in, err := os.Open(src)
+	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return os.WriteFile(dst, b, 0o755)
 }
 
 // What the caller may not read is served as if it had nothing to show: a

@@ -106,25 +106,11 @@ func (n *node) openDir() (int, syscall.Errno) {
 	if !n.isDir() {
 		return -1, syscall.ENOTDIR
 	}
-	var fd int
-	e := n.parent.withDir(func(dir int) syscall.Errno {
-		var err error
-		fd, err = unix.Openat(dir, n.name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		return errno(err)
-	})
-	if e != 0 {
-		return -1, e
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || !n.sameObject(&st) {
-		unix.Close(fd)
-		return -1, syscall.ESTALE
-	}
-	return fd, 0
+	return n.openAt(unix.O_PATH | unix.O_DIRECTORY)
 }
 
-// openSelf opens the node's own object with flags (O_NOFOLLOW added) from
-// its parent's directory and checks that it is the object looked up.
+// openSelf opens the node's own object with flags: a directory's O_PATH
+// and / from the descriptor they keep, anything else from the parent's.
 func (n *node) openSelf(flags int) (int, syscall.Errno) {
 	if n.parent == nil || n.isDir() && flags&unix.O_PATH != 0 {
 		var fd int
@@ -135,6 +121,12 @@ func (n *node) openSelf(flags int) (int, syscall.Errno) {
 		})
 		return fd, e
 	}
+	return n.openAt(flags)
+}
+
+// openAt opens the node's name in its parent's directory with flags
+// (O_NOFOLLOW added) and checks that it is the object looked up.
+func (n *node) openAt(flags int) (int, syscall.Errno) {
 	var fd int
 	e := n.parent.withDir(func(dir int) syscall.Errno {
 		var err error

@@ -22,7 +22,7 @@ type view struct {
 	live atomic.Int64
 	// nodes finds a node by the kernel's node ID (its Ino, see
 	// Options.ExternalNodeID), for the requests served without go-fuse's
-	// tree (readdir.go); lastID numbers them, / is 1.
+	// tree (readdir_linux.go); lastID numbers them, / is 1.
 	nodes  sync.Map // uint64 → *node
 	lastID atomic.Uint64
 	// cursors counts the listings kept open between requests.

@@ -20,7 +20,7 @@ func Apply(p *Plan, dir string, serve func(dev int) error) error {
 	}
 	if p.HostFS != nil {
 		if err := mountHostFS(p.HostFS.Mount, serve); err != nil {
-			return fmt.Errorf("the FUSE view of the host: %w", err)
+			return fmt.Errorf("the FUSE view of the host: %w; see `sbx doctor` (fuse-host-view)", err)
 		}
 	}
 	if err := mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {

@@ -40,6 +40,8 @@ func sbxMain() int {
 		switch os.Args[1] {
 		case userns.InitArg:
 			return userns.InitMain()
+		case userns.ChangesArg:
+			return userns.ChangesMain()
 		case userns.RemoveArg:
 			if len(os.Args) != 3 {
 				return 2

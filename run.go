@@ -170,6 +170,15 @@ func afterRun(sb *userns.Sandbox, s *spec.Spec, state *rootfs.State, plan *rootf
 	// remove the state.
 	if plan != nil && (s.Diff || s.Keep != "") {
 		rec.Changes = state.Changes(plan.Layers)
+		if rootfs.Unreadable(rec.Changes) && !maps.UID.Single() {
+			// Directories only a subordinate id may enter: walk them as
+			// root in a user namespace with the run's maps.
+			if all, err := userns.ChangesInNamespace(plan.Layers, state.KeepFD(), maps); err == nil {
+				rec.Changes = all
+			} else {
+				fmt.Fprintln(os.Stderr, "sbx: --diff:", err)
+			}
+		}
 		if rec.Changes == nil {
 			rec.Changes = []rootfs.Change{}
 		}

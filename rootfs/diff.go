@@ -63,10 +63,24 @@ func (s *State) Changes(layers []Layer) []Change {
 	if s.Keep == nil || s.Keep.fd < 0 {
 		return Changes(layers)
 	}
+	return ChangesIn(s.Keep.fd, layers)
+}
+
+// KeepFD is the descriptor of --keep DIR, or -1.
+func (s *State) KeepFD() int {
+	if s.Keep == nil {
+		return -1
+	}
+	return s.Keep.fd
+}
+
+// ChangesIn is Changes for layers kept in the --keep directory keep (a
+// descriptor), each upper directory reached from it.
+func ChangesIn(keep int, layers []Layer) []Change {
 	var out []Change
 	for _, l := range layers {
 		out = append(out, layerChangesAt(l, func() (int, error) {
-			u, err := openDirAt(s.Keep.fd, "upper")
+			u, err := openDirAt(keep, "upper")
 			if err != nil {
 				return -1, err
 			}
@@ -76,6 +90,17 @@ func (s *State) Changes(layers []Layer) []Change {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// Unreadable reports whether changes hold a directory the walk could not
+// enter.
+func Unreadable(changes []Change) bool {
+	for _, c := range changes {
+		if c.Kind == "unreadable" {
+			return true
+		}
+	}
+	return false
 }
 
 func layerChanges(l Layer) []Change {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/rootfs"
 )
@@ -34,34 +34,25 @@ func ChangesInNamespace(layers []rootfs.Layer, keep int, m Maps) ([]rootfs.Chang
 	if err != nil {
 		return nil, err
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
-	cmd := exec.Command("/proc/self/exe", ChangesArg)
-	cmd.Args[0] = os.Args[0]
-	cmd.Stdin = r
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = os.Stderr
-	cmd.Env = []string{}
+	var extra []*os.File
 	if keep >= 0 {
-		cmd.ExtraFiles = []*os.File{os.NewFile(uintptr(keep), "keep")}
+		// A copy: an *os.File closes its descriptor when collected,
+		// and the state still needs its own.
+		dup, err := unix.FcntlInt(uintptr(keep), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		f := os.NewFile(uintptr(dup), "keep")
+		defer f.Close()
+		extra = []*os.File{f}
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Pdeathsig: syscall.SIGKILL, AmbientCaps: AllCaps(LastCap())}
-	err = cmd.Start()
-	r.Close()
+	var out bytes.Buffer
+	cmd, start, err := startInNamespace(m, &out, extra, ChangesArg)
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteMaps(cmd.Process.Pid, m); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, err
-	}
-	w.Write(req) // the maps are written: the request, then EOF
-	w.Close()
+	start.Write(req) // the maps are written: the request, then EOF
+	start.Close()
 	if err := cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("name the changes in a user namespace: %w", err)
 	}

@@ -23,10 +23,38 @@ type view struct {
 	// nodes finds a node by the kernel's node ID (its Ino, see
 	// Options.ExternalNodeID), for the requests served without go-fuse's
 	// tree (readdir_linux.go); lastID numbers them, / is 1.
-	nodes  sync.Map // uint64 → *node
+	nodes  nodeTable
 	lastID atomic.Uint64
 	// cursors counts the listings kept open between requests.
 	cursors atomic.Int64
+}
+
+// nodeTable finds nodes by node ID: a plain map, which the garbage
+// collector walks faster than a sync.Map over a large tree.
+type nodeTable struct {
+	mu sync.RWMutex
+	m  map[uint64]*node
+}
+
+func (t *nodeTable) get(id uint64) *node {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.m[id]
+}
+
+func (t *nodeTable) put(id uint64, n *node) {
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = map[uint64]*node{}
+	}
+	t.m[id] = n
+	t.mu.Unlock()
+}
+
+func (t *nodeTable) drop(id uint64) {
+	t.mu.Lock()
+	delete(t.m, id)
+	t.mu.Unlock()
 }
 
 // maxHeldDirs bounds the descriptors the server holds, whatever the
@@ -168,7 +196,7 @@ func (n *node) OnForget() {
 	n.mu.Unlock()
 	if n.parent != nil {
 		n.v.live.Add(-1)
-		n.v.nodes.Delete(n.StableAttr().Ino)
+		n.v.nodes.drop(n.StableAttr().Ino)
 	}
 }
 
@@ -182,7 +210,7 @@ func (n *node) revive() bool {
 	if n.forgotten {
 		return false
 	}
-	n.v.nodes.Store(n.StableAttr().Ino, n)
+	n.v.nodes.put(n.StableAttr().Ino, n)
 	return true
 }
 
@@ -223,7 +251,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 	}
 	n.v.live.Add(1)
 	id := n.v.lastID.Add(1)
-	n.v.nodes.Store(id, child)
+	n.v.nodes.put(id, child)
 	return n.NewInode(ctx, child, fs.StableAttr{Mode: child.st.Mode, Ino: id}), 0
 }
 

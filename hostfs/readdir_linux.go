@@ -55,11 +55,10 @@ type cursor struct {
 // list fills out with the entries of in.NodeId's directory from in.Offset
 // (the host's own d_off cookies), each looked up for READDIRPLUS.
 func (l *lister) list(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.Status {
-	v, ok := l.v.nodes.Load(in.NodeId)
-	if !ok {
+	n := l.v.nodes.get(in.NodeId)
+	if n == nil {
 		return fuse.Status(unix.ESTALE)
 	}
-	n := v.(*node)
 	if !n.isDir() {
 		return fuse.ENOTDIR
 	}

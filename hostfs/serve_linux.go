@@ -69,7 +69,7 @@ func newFS(root string, c Config) (fuse.RawFileSystem, *node, error) {
 		ExternalNodeID: true,
 		RootStableAttr: &fs.StableAttr{Ino: fuse.FUSE_ROOT_ID},
 	}
-	v.nodes.Store(uint64(fuse.FUSE_ROOT_ID), top)
+	v.nodes.put(fuse.FUSE_ROOT_ID, top)
 	return &lister{RawFileSystem: fs.NewNodeFS(top, opts), v: v}, top, nil
 }
 

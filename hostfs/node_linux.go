@@ -182,7 +182,7 @@ func (n *node) OnForget() {
 	}
 	n.listMu.Lock()
 	if n.cursor != nil {
-		unix.Close(n.cursor.fd)
+		n.cursor.closeFD()
 		n.cursor = nil
 		n.v.cursors.Add(-1)
 	}

@@ -3,6 +3,7 @@ package hostfs
 import (
 	"bytes"
 	"encoding/binary"
+	"sync"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -35,6 +36,16 @@ func (l *lister) ReadDirPlus(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.
 
 // direntBuf is what one getdents reads: about as much as a reply holds.
 const direntBuf = 32 << 10
+
+// direntBufs lends cursors their buffers: a walk opens one per directory.
+var direntBufs = sync.Pool{New: func() any { return new([direntBuf]byte) }}
+
+// closeFD closes the cursor's directory and gives its buffer back.
+func (c *cursor) closeFD() {
+	unix.Close(c.fd)
+	direntBufs.Put((*[direntBuf]byte)(c.buf))
+	c.buf, c.pending = nil, nil
+}
 
 // maxCursors bounds the directories held open between two requests of one
 // listing, whatever the command lists at once.
@@ -84,7 +95,7 @@ func (l *lister) list(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 		if n.cursor == c {
 			l.closeCursor(n)
 		} else {
-			unix.Close(c.fd)
+			c.closeFD()
 		}
 	}
 	return st
@@ -108,7 +119,7 @@ func (l *lister) openCursor(n *node, off uint64) (*cursor, syscall.Errno) {
 			return nil, errno(err)
 		}
 	}
-	c := &cursor{fd: fd, buf: make([]byte, direntBuf), next: off}
+	c := &cursor{fd: fd, buf: direntBufs.Get().(*[direntBuf]byte)[:], next: off}
 	if l.v.cursors.Add(1) <= maxCursors {
 		n.cursor = c
 	} else {
@@ -120,7 +131,7 @@ func (l *lister) openCursor(n *node, off uint64) (*cursor, syscall.Errno) {
 // closeCursor closes the node's kept listing, if any; n.listMu is held.
 func (l *lister) closeCursor(n *node) {
 	if n.cursor != nil {
-		unix.Close(n.cursor.fd)
+		n.cursor.closeFD()
 		n.cursor = nil
 		l.v.cursors.Add(-1)
 	}

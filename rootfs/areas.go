@@ -40,7 +40,18 @@ func (b *builder) workdirArea() writableArea {
 	if host == "" {
 		host = s.Workdir
 	}
-	return writableArea{host: host, given: s.Workdir, target: s.Workdir}
+	// Mounted at its resolved path: the symlinks on the caller's path are
+	// the host's, shown inside too, and lead there, even where the path
+	// they lead to is one the sandbox replaces (a workdir under /tmp
+	// reached from ~/link). The command starts at the caller's path. Where
+	// that path itself lies in something the sandbox makes new (/tmp, an
+	// emptied home), its symlinks are not shown: it is made a directory
+	// and the workdir mounted there.
+	target := host
+	if b.underReplaced(s.Workdir) || underAny(s.Workdir, b.emptiedHomes()) {
+		target = s.Workdir
+	}
+	return writableArea{host: host, given: s.Workdir, target: target}
 }
 
 // writableAreas are the workdir, then the read-write binds in order.

@@ -80,8 +80,9 @@ func TestBuildUserBindUnderWorkdirIsBeneath(t *testing.T) {
 }
 
 // TestBuildGitThroughSymlinkAndBind: a workdir reached through a symlink is
-// protected at the path the command sees, and a read-write bind of its
-// parent shows the same protected .git.
+// mounted and protected at its resolved path, where the host's symlink
+// leads inside too, and a read-write bind of its parent shows the same
+// protected .git.
 func TestBuildGitThroughSymlinkAndBind(t *testing.T) {
 	host := newFakeHost(t, "usr/", "real/w/.git/objects/", "real/w/.git/hooks/", "real/w/tools/sbx")
 	s := &spec.Spec{Workdir: "/link", WorkdirSource: "/real/w", Rootfs: spec.RootfsCOW,
@@ -91,12 +92,12 @@ func TestBuildGitThroughSymlinkAndBind(t *testing.T) {
 		in.Self = "/real/w/tools/sbx"
 	})
 	for _, want := range []Op{
-		{Kind: OpBind, Source: "/real/w", Target: "/link"},
-		{Kind: OpOverlay, Source: "/real/w/.git", Target: "/link/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/real/w"},
-		{Kind: OpBind, Source: "/real/w/.git/hooks", Target: "/link/.git/hooks", ReadOnly: true, Beneath: "/real/w"},
+		{Kind: OpBind, Source: "/real/w", Target: "/real/w"},
+		{Kind: OpOverlay, Source: "/real/w/.git", Target: "/real/w/.git", Upper: "/state/run-1/upper/git-0", Work: "/state/run-1/work/git-0", Beneath: "/real/w"},
+		{Kind: OpBind, Source: "/real/w/.git/hooks", Target: "/real/w/.git/hooks", ReadOnly: true, Beneath: "/real/w"},
 		{Kind: OpBind, Source: "/real/w", Target: "/mnt/w", Beneath: "/real", Optional: true},
-		{Kind: OpBind, Source: "/link/.git", Target: "/mnt/w/.git", InRoot: true},
-		{Kind: OpBind, Source: "/real/w/tools/sbx", Target: "/link/tools/sbx", ReadOnly: true, Optional: true, Beneath: "/real/w"},
+		{Kind: OpBind, Source: "/real/w/.git", Target: "/mnt/w/.git", InRoot: true},
+		{Kind: OpBind, Source: "/real/w/tools/sbx", Target: "/real/w/tools/sbx", ReadOnly: true, Optional: true, Beneath: "/real/w"},
 		{Kind: OpBind, Source: "/real/w/tools/sbx", Target: "/mnt/w/tools/sbx", ReadOnly: true, Optional: true, Beneath: "/real"},
 	} {
 		if index(p.Ops, want) < 0 {

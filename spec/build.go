@@ -131,8 +131,21 @@ func Build(o Options, c Caller) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Env = fixTmpdir(env, s)
+	s.Env = withPWD(fixTmpdir(env, s), s.Workdir)
 	return s, nil
+}
+
+// withPWD sets PWD to the workdir as the caller named it: the command
+// starts there, and a shell reports that path, not the one its symlinks
+// lead to.
+func withPWD(env []string, workdir string) []string {
+	out := env[:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PWD=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "PWD="+workdir)
 }
 
 // privateDirs are new and empty inside; a path under them from the host

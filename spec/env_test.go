@@ -2,6 +2,7 @@ package spec
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -134,7 +135,7 @@ func TestBuildFiltersEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"API_KEY=k", "HOME=/h", "PATH=" + defaultPath, "X=1"}
+	want := []string{"API_KEY=k", "HOME=/h", "PATH=" + defaultPath, "X=1", "PWD=/w"}
 	if !reflect.DeepEqual(s.Env, want) {
 		t.Errorf("Spec.Env = %q, want %q", s.Env, want)
 	}
@@ -172,4 +173,28 @@ func TestBuildTmpdirOutsideTheSandbox(t *testing.T) {
 			t.Errorf("TMPDIR=%s, workdir %s: got %q, want %q", tt.tmpdir, tt.workdir, got, tt.want)
 		}
 	}
+}
+
+// TestBuildSetsPWD: the command's PWD is the workdir as the caller named
+// it, whatever PWD the caller had (a shell inside reports that path).
+func TestBuildSetsPWD(t *testing.T) {
+	s, err := Build(Options{Command: []string{"true"}, Env: []string{"PWD=/elsewhere"}},
+		Caller{Cwd: "/home/u/link", Env: []string{"PWD=/home/u/link"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := envValues(s.Env, "PWD"); !reflect.DeepEqual(got, []string{"/home/u/link"}) {
+		t.Errorf("PWD %q, want once, the workdir", got)
+	}
+}
+
+// envValues are the values of name in env, in order.
+func envValues(env []string, name string) []string {
+	var out []string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -19,7 +19,7 @@ func TestBuildDefaults(t *testing.T) {
 		Command:  []string{"make", "test"},
 		Hostname: "sbx",
 		Workdir:  "/home/u/proj",
-		Env:      []string{"HOME=/home/u", "PATH=/bin"},
+		Env:      []string{"HOME=/home/u", "PATH=/bin", "PWD=/home/u/proj"},
 		Rootfs:   RootfsCOW,
 		Home:     HomeCOW,
 		MapUsers: MapAuto,

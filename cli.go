@@ -22,25 +22,25 @@ type cli struct {
 }
 
 type runCmd struct {
-	Hostname   string        `default:"sbx" placeholder:"NAME" help:"Hostname inside."`
+	Hostname   string        `default:"sbx" placeholder:"NAME" help:"Hostname inside. Default: ${default}."`
 	Workdir    string        `placeholder:"DIR" help:"Directory bound read-write at the same path, and where the command starts (default: the current directory). Its git hooks and code-running git config are protected (--git-protect)."`
 	Bind       []string      `sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-write (repeatable; binds, tmpfs and hides apply in the order given)."`
 	RoBind     []string      `name:"ro-bind" sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-only."`
 	Tmpfs      []string      `sep:"none" placeholder:"DST" help:"Mount an empty tmpfs at DST."`
 	Hide       []string      `sep:"none" placeholder:"PATH" help:"Hide PATH: an empty read-only directory or file in its place."`
-	Rootfs     string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (every write succeeds inside, at any depth, and is discarded; host root's files are root's inside) or read-only."`
-	Home       string        `enum:"cow,empty" default:"cow" placeholder:"cow|empty" help:"Your home directories ($HOME and the one in /etc/passwd). cow: copy-on-write like the rest of the host, with keys, tokens and histories hidden. empty: an empty directory instead; only the workdir and binds under them show (the workdir must not be a home or hold one)."`
-	Keep       string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers, one per host directory) in DIR, a new or empty directory, not a symbolic link."`
+	Rootfs     string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (every write succeeds inside, at any depth, and is discarded; host root's files are root's inside) or read-only. Default: ${default}."`
+	Home       string        `enum:"cow,empty" default:"cow" placeholder:"cow|empty" help:"Your home directories ($HOME and the one in /etc/passwd). cow: copy-on-write like the rest of the host, with keys, tokens and histories hidden. empty: an empty directory instead; only the workdir and binds under them show (the workdir must not be a home or hold one). Default: ${default}."`
+	Keep       string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers) in DIR, a new or empty directory, not a symbolic link."`
 	Diff       bool          `help:"Print what the run changed outside its binds (added, modified, deleted) on stderr."`
-	GitProtect string        `name:"git-protect" enum:"on,off" default:"on" placeholder:"on|off" help:"on: the workdir's git hooks stay read-only and git config keys that run programs (core.fsmonitor, core.hooksPath, filter.*, alias.*, ...) never reach the host; other git changes persist. off: the command may plant hooks and config that your git runs later on the host."`
+	GitProtect string        `name:"git-protect" enum:"on,off" default:"on" placeholder:"on|off" help:"on: the workdir's git hooks stay read-only and git config keys that run programs (core.fsmonitor, core.hooksPath, filter.*, alias.*, ...) never reach the host; other git changes persist. off: the command may plant hooks and config that your git runs later on the host. Default: ${default}."`
 	Env        []string      `sep:"none" placeholder:"K=V|K" help:"Set K=V, or pass the caller's K (even one that looks secret)."`
-	UID        int           `name:"uid" placeholder:"N" help:"User id inside (default 0)."`
-	GID        int           `name:"gid" placeholder:"N" help:"Group id inside (default 0)."`
-	MapUsers   string        `name:"map-users" enum:"auto,none" default:"auto" placeholder:"auto|none" help:"auto: ids 1..65535 inside map to your /etc/subuid range through newuidmap when available (chown and package managers work); none: only your own id."`
-	Timeout    time.Duration `placeholder:"DUR" help:"Kill the run after DUR (e.g. 90s, 10m): SIGTERM to every process, SIGKILL after --grace; exit 124."`
-	Grace      time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout."`
+	UID        int           `name:"uid" placeholder:"N" help:"User id inside. Default: 0."`
+	GID        int           `name:"gid" placeholder:"N" help:"Group id inside. Default: 0."`
+	MapUsers   string        `name:"map-users" enum:"auto,none" default:"auto" placeholder:"auto|none" help:"auto: ids 1..65535 inside map to your /etc/subuid range through newuidmap when available (chown and package managers work); none: only your own id. Default: ${default}."`
+	Timeout    time.Duration `placeholder:"DUR" help:"Kill the run after DUR (e.g. 90s, 10m): SIGTERM to every process, SIGKILL after --grace; exit 124. Default: no limit."`
+	Grace      time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout. Default: ${default}."`
 	Report     string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE (created before the command starts; not a symbolic link)."`
-	Net        string        `enum:"none,slirp,host" default:"none" placeholder:"none|slirp|host" help:"none: loopback only (default). host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation. slirp: not available yet."`
+	Net        string        `enum:"none,slirp,host" default:"none" placeholder:"none|slirp|host" help:"none: loopback only. host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation. slirp: not available yet. Default: ${default}."`
 	Command    []string      `arg:"" passthrough:"partial" name:"command" help:"The command and its arguments, after --."`
 }
 
@@ -74,6 +74,9 @@ type versionCmd struct{}
 
 // runCLI parses the command line and runs the chosen command; every
 // failure of sbx itself is status 125.
+// noCommand says what `sbx run` lacks without a command, and what to type.
+const noCommand = "sbx run: no command to run; give it after --, as in: sbx run -- make test (sbx run --help for the flags)"
+
 func runCLI(args []string) int {
 	var c cli
 	exit := -1
@@ -91,6 +94,10 @@ func runCLI(args []string) int {
 	if exit >= 0 {
 		return exit // --help
 	}
+	if err != nil && strings.Contains(err.Error(), `expected "<command> ..."`) {
+		fmt.Fprintln(os.Stderr, noCommand)
+		return 125
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sbx:", err)
 		return 125
@@ -105,6 +112,10 @@ func runCLI(args []string) int {
 		// kong keeps the "--" that ends the flags.
 		if len(c.Run.Command) > 0 && c.Run.Command[0] == "--" {
 			c.Run.Command = c.Run.Command[1:]
+		}
+		if len(c.Run.Command) == 0 {
+			fmt.Fprintln(os.Stderr, noCommand)
+			return 125
 		}
 		return c.Run.run(mounts)
 	case "doctor":

@@ -25,6 +25,9 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	// (Go does not close inherited descriptors on exec).
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 
+	if insideSbx() {
+		return fail(errNested)
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return fail(fmt.Errorf("cannot read the current directory: %w", err))

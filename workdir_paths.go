@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,11 +21,14 @@ import (
 // that the resolved paths show to hold a home is refused here too.
 func resolveWorkdir(s *spec.Spec, homes []string) error {
 	real, err := filepath.EvalSymlinks(s.Workdir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--workdir %s does not exist (or a symlink on the way leads nowhere)", s.Workdir)
+	}
 	if err != nil {
 		return fmt.Errorf("--workdir %s: %w", s.Workdir, err)
 	}
 	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
-		return fmt.Errorf("--workdir %s: not a directory", s.Workdir)
+		return fmt.Errorf("--workdir %s is not a directory", s.Workdir)
 	}
 	s.WorkdirSource = real
 	if s.Home != spec.HomeEmpty {

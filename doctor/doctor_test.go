@@ -33,7 +33,7 @@ func TestAllOK(t *testing.T) {
 	if d := find(t, checks, "userns").Detail; d != "unprivileged user namespaces allowed (max_user_namespaces=63704)" {
 		t.Errorf("userns detail %q", d)
 	}
-	if d := find(t, checks, "subuid").Detail; d != "ids 1..65536 map to 100000..165535" {
+	if d := find(t, checks, "subuid").Detail; d != "ids 1..65535 map to 100000..165534" {
 		t.Errorf("subuid detail %q", d)
 	}
 	// Several checks need the userns probe; it starts a process, so once.

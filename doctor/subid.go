@@ -150,9 +150,11 @@ func (c *checker) subuid() Check {
 }
 
 // mapping describes a range as sbx maps it: inside id 0 is the caller,
-// ids from 1 up are the subordinate range.
+// ids from 1 up are the subordinate range, up to 65535 (ids inside stop at
+// 65535, enough for every system user a distribution creates).
 func mapping(label string, s subRange) string {
-	return fmt.Sprintf("%s 1..%d map to %d..%d", label, s.count, s.start, s.start+s.count-1)
+	n := min(s.count, 65535)
+	return fmt.Sprintf("%s 1..%d map to %d..%d", label, n, s.start, s.start+n-1)
 }
 
 // who names the user in details: name and uid, or the uid alone.

@@ -60,10 +60,10 @@ func TestSubuidCheck(t *testing.T) {
 	}{
 		{"by uid", func(f *fakeHost) {
 			f.write("etc/subuid", "1000:100000:65536\n")
-		}, OK, "ids 1..65536 map to 100000..165535", ""},
+		}, OK, "ids 1..65535 map to 100000..165534", ""},
 		{"different ranges", func(f *fakeHost) {
 			f.write("etc/subgid", "alice:200000:70000\n")
-		}, OK, "uids 1..65536 map to 100000..165535, gids 1..70000 map to 200000..269999", ""},
+		}, OK, "uids 1..65535 map to 100000..165534, gids 1..65535 map to 200000..265534", ""},
 		{"no ranges", func(f *fakeHost) {
 			f.write("etc/subuid", "bob:100000:65536\n")
 			f.remove("etc/subgid")

@@ -1,6 +1,7 @@
 package userns
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -123,7 +124,9 @@ func (c *child) loopbackUp() error {
 // command runs in a nested user namespace (see nestedCloneflags) and so
 // holds no capability over this network namespace at all.
 func unprivilegedNet() error {
-	if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0"), 0); err != nil {
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0"), 0); errors.Is(err, unix.EROFS) {
+		return fmt.Errorf("allow low ports: /proc/sys is read-only here, as a container mounts it (Docker: start it with --security-opt systempaths=unconfined): %w", err)
+	} else if err != nil {
 		return fmt.Errorf("allow low ports: %w", err)
 	}
 	gids, err := os.ReadFile("/proc/self/gid_map")

@@ -34,6 +34,7 @@ type runCmd struct {
 	Diff       bool          `help:"Print what the run changed outside its binds (added, modified, deleted) on stderr."`
 	GitProtect string        `name:"git-protect" enum:"on,off" default:"on" placeholder:"on|off" help:"on: the workdir's git hooks stay read-only and git config keys that run programs (core.fsmonitor, core.hooksPath, filter.*, alias.*, ...) never reach the host; other git changes persist. off: the command may plant hooks and config that your git runs later on the host. Default: ${default}."`
 	Env        []string      `sep:"none" placeholder:"K=V|K" help:"Set K=V, or pass the caller's K (even one that looks secret)."`
+	EnvAll     bool          `name:"env-all" help:"Pass every variable of the caller's environment except secret-looking names (*TOKEN*, *SECRET*, *PASSWORD*, *_KEY, AWS_*, ...), not only the allowlist."`
 	UID        int           `name:"uid" placeholder:"N" help:"User id inside. Default: 0."`
 	GID        int           `name:"gid" placeholder:"N" help:"Group id inside. Default: 0."`
 	MapUsers   string        `name:"map-users" enum:"auto,none" default:"auto" placeholder:"auto|none" help:"auto: ids 1..65535 inside map to your /etc/subuid range through newuidmap when available (chown and package managers work); none: only your own id. Default: ${default}."`

@@ -35,7 +35,7 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	homes := []string{os.Getenv("HOME"), rootfs.PasswdHome()}
 	s, err := spec.Build(spec.Options{
 		Command: r.Command, Hostname: r.Hostname, Workdir: r.Workdir, Mounts: mounts,
-		Rootfs: r.Rootfs, Keep: r.Keep, Diff: r.Diff, Env: r.Env, UID: r.UID, GID: r.GID,
+		Rootfs: r.Rootfs, Keep: r.Keep, Diff: r.Diff, Env: r.Env, EnvAll: r.EnvAll, UID: r.UID, GID: r.GID,
 		MapUsers: r.MapUsers, Net: r.Net, Timeout: r.Timeout, Grace: r.Grace, Report: r.Report,
 		GitProtect: r.GitProtect,
 		Home:       r.Home,
@@ -125,6 +125,7 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	}
 	rec := report.Record{
 		View:       viewName(s, plan),
+		EnvDropped: append([]string{}, s.EnvDropped...), // [] when none: known, not missing
 		ExitCode:   res.Code,
 		Cause:      res.Cause,
 		Signal:     report.SignalName(res.Signal),

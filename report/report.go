@@ -37,6 +37,10 @@ type Record struct {
 	// other than root, they show as nobody's and only their tops take
 	// writes), "fuse-overlayfs", or "read-only".
 	View string `json:"view,omitempty"`
+	// EnvDropped are the names of the caller's environment variables that
+	// did not reach the command (not on the allowlist, or secret-looking
+	// and not named with --env). Names only, never values.
+	EnvDropped []string `json:"env_dropped"`
 }
 
 // GitRefusal is one change to a git directory that was not taken back to

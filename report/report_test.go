@@ -45,6 +45,7 @@ func TestWriteNulls(t *testing.T) {
 		"limits":            nil,
 		"net":               nil,
 		"changes":           nil,
+		"env_dropped":       nil,
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("record:\n got %v\nwant %v", m, want)

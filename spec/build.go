@@ -24,6 +24,7 @@ type Options struct {
 	// GitProtect is "on" (the default when empty) or "off".
 	GitProtect string
 	Env        []string
+	EnvAll     bool // --env-all: every caller variable but secret-looking ones
 	UID, GID   int
 	MapUsers   string
 	Net        string
@@ -127,10 +128,11 @@ func Build(o Options, c Caller) (*Spec, error) {
 		}
 		s.Mounts = append(s.Mounts, rm)
 	}
-	env, err := FilterEnv(c.Env, o.Env)
+	env, dropped, err := FilterEnv(c.Env, o.Env, o.EnvAll)
 	if err != nil {
 		return nil, err
 	}
+	s.EnvDropped = dropped
 	s.Env = withPWD(fixTmpdir(env, s), s.Workdir)
 	return s, nil
 }

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,12 +34,13 @@ var callerEnv = []string{
 }
 
 func TestFilterEnvAllowlist(t *testing.T) {
-	got, err := FilterEnv(callerEnv, nil)
+	got, dropped, err := FilterEnv(callerEnv, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		"CI=true",
+		"GOPATH=/home/u/go",
 		"HOME=/home/u",
 		"LANG=C.UTF-8",
 		"LC_ALL=C",
@@ -53,6 +55,56 @@ func TestFilterEnvAllowlist(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FilterEnv:\n got %q\nwant %q", got, want)
+	}
+	wantDropped := []string{"ACTIONS_RUNTIME_TOKEN", "API_KEY", "AWS_ACCESS_KEY_ID", "DB_PASSWORD", "EDITOR", "GITHUB_TOKEN", "LC_TOKEN", "MY_SECRET", "SSH_AUTH_SOCK"}
+	if !reflect.DeepEqual(dropped, wantDropped) {
+		t.Errorf("dropped %q, want %q", dropped, wantDropped)
+	}
+}
+
+// TestFilterEnvCIAndToolchains: CI systems' build metadata and toolchain
+// settings pass; their credentials do not; --env-all passes the rest but
+// never a secret-looking name.
+func TestFilterEnvCIAndToolchains(t *testing.T) {
+	caller := []string{
+		"GITHUB_SHA=abc", "GITHUB_REF=refs/heads/main", "GITHUB_WORKSPACE=/w", "GITHUB_TOKEN=ghp",
+		"CI_COMMIT_SHA=abc", "CI_JOB_TOKEN=t", "CI_REGISTRY_PASSWORD=p", "BUILDKITE_COMMIT=abc",
+		"BUILDKITE_AGENT_ACCESS_TOKEN=t", "CIRCLE_SHA1=abc", "BUILD_NUMBER=7", "SYSTEM_ACCESSTOKEN=t",
+		"ACTIONS_ID_TOKEN_REQUEST_URL=u", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=t", "npm_config__auth=x",
+		"GOFLAGS=-mod=mod", "GOPROXY=off", "NODE_OPTIONS=--max-old-space-size=4096", "CC=clang",
+		"CFLAGS=-O2", "MAKEFLAGS=-j4", "JAVA_HOME=/usr/lib/jvm/x", "EDITOR=vi",
+	}
+	got, dropped, err := FilterEnv(caller, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"GITHUB_SHA=abc", "GITHUB_REF=refs/heads/main", "GITHUB_WORKSPACE=/w", "CI_COMMIT_SHA=abc",
+		"BUILDKITE_COMMIT=abc", "CIRCLE_SHA1=abc", "BUILD_NUMBER=7", "GOFLAGS=-mod=mod", "GOPROXY=off",
+		"NODE_OPTIONS=--max-old-space-size=4096", "CC=clang", "CFLAGS=-O2", "MAKEFLAGS=-j4", "JAVA_HOME=/usr/lib/jvm/x"} {
+		if !slices.Contains(got, kv) {
+			t.Errorf("%s did not pass", kv)
+		}
+	}
+	secrets := []string{"GITHUB_TOKEN", "CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD", "BUILDKITE_AGENT_ACCESS_TOKEN",
+		"SYSTEM_ACCESSTOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "npm_config__auth"}
+	all, _, err := FilterEnv(caller, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range secrets {
+		for _, env := range [][]string{got, all} {
+			for _, kv := range env {
+				if strings.HasPrefix(kv, name+"=") {
+					t.Errorf("secret %s passed", name)
+				}
+			}
+		}
+		if !slices.Contains(dropped, name) {
+			t.Errorf("%s not among the dropped names %q", name, dropped)
+		}
+	}
+	if slices.Contains(got, "EDITOR=vi") || !slices.Contains(all, "EDITOR=vi") {
+		t.Errorf("EDITOR: allowlist %v, --env-all %v; want only with --env-all", slices.Contains(got, "EDITOR=vi"), slices.Contains(all, "EDITOR=vi"))
 	}
 }
 
@@ -78,14 +130,14 @@ func TestFilterEnvRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := FilterEnv(tt.caller, tt.requests)
+			got, _, err := FilterEnv(tt.caller, tt.requests, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := tt.want
 			if want == nil { // the allowlist plus the two named secrets
 				want = []string{
-					"CI=true", "GITHUB_TOKEN=ghp_x", "HOME=/home/u", "LANG=C.UTF-8", "LC_ALL=C",
+					"CI=true", "GITHUB_TOKEN=ghp_x", "GOPATH=/home/u/go", "HOME=/home/u", "LANG=C.UTF-8", "LC_ALL=C",
 					"LC_TIME=en_GB", "LOGNAME=u", "PATH=/usr/bin:/bin", "SHELL=/bin/bash",
 					"SSH_AUTH_SOCK=/run/agent", "TERM=xterm", "TMPDIR=/tmp", "TZ=UTC", "USER=u",
 				}
@@ -99,7 +151,7 @@ func TestFilterEnvRequests(t *testing.T) {
 
 func TestFilterEnvInvalidRequest(t *testing.T) {
 	for _, req := range []string{"=x", "", "=", "A\x00B=1"} {
-		if got, err := FilterEnv(callerEnv, []string{"PATH", req}); err == nil {
+		if got, _, err := FilterEnv(callerEnv, []string{"PATH", req}, false); err == nil {
 			t.Errorf("FilterEnv request %q: got %q, want an error", req, got)
 		}
 	}

@@ -16,6 +16,9 @@ type Spec struct {
 	// is where the command sees it, the path the caller used.
 	WorkdirSource string   `json:"workdir_source"`
 	Env           []string `json:"env"` // final environment of the command, K=V
+	// EnvDropped are the caller's variable names that were kept out (for
+	// the report; names only, never values).
+	EnvDropped []string `json:"env_dropped,omitempty"`
 
 	Rootfs RootfsMode `json:"rootfs"`
 	Home   HomeMode   `json:"home"`

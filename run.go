@@ -49,10 +49,13 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	}
 	warnSymlinkedSelf(s, invokedAs())
 	noteOutsideRepository(s)
-	if term.IsTerminal(0) {
-		s.Terminal = &spec.WindowSize{Rows: 24, Cols: 80}
-		if ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ); err == nil && ws.Row > 0 {
-			s.Terminal = &spec.WindowSize{Rows: ws.Row, Cols: ws.Col}
+	for fd := range s.TerminalFDs {
+		s.TerminalFDs[fd] = term.IsTerminal(fd)
+		if s.TerminalFDs[fd] && s.Terminal == nil {
+			s.Terminal = &spec.WindowSize{Rows: 24, Cols: 80}
+			if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil && ws.Row > 0 {
+				s.Terminal = &spec.WindowSize{Rows: ws.Row, Cols: ws.Col}
+			}
 		}
 	}
 	maps := chooseIDMaps(s)

@@ -39,9 +39,12 @@ type Spec struct {
 	Grace   time.Duration `json:"grace"`
 	Report  string        `json:"report,omitempty"`
 
-	// Terminal is set when stdin is a terminal: the command then gets a pty
-	// of its own with this window size.
-	Terminal *WindowSize `json:"terminal,omitempty"`
+	// Terminal is set when any of the caller's descriptors 0, 1 and 2 is a
+	// terminal: the command then gets a pty of its own with this window
+	// size, on those descriptors only (TerminalFDs); the others reach it
+	// as the caller's own (a file, a pipe), byte for byte.
+	Terminal    *WindowSize `json:"terminal,omitempty"`
+	TerminalFDs [3]bool     `json:"terminal_fds"`
 }
 
 // WindowSize is a terminal's size in character cells.

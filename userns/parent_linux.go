@@ -209,7 +209,7 @@ func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, err
 		switch in.m.Type {
 		case MsgTerminal:
 			if len(in.fds) == 1 && term == nil {
-				term = startTerminal(in.fds[0])
+				term = startTerminal(in.fds[0], s.Spec.TerminalFDs)
 			}
 		case MsgHostFS:
 			if len(in.fds) != 1 || s.ServeHostFS == nil {

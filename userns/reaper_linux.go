@@ -23,9 +23,17 @@ func (c *child) runCommand() *Exit {
 	if err != nil {
 		return &Exit{Code: status, ExecError: err.Error()}
 	}
+	// The pty stands in for the caller's terminals only; a descriptor the
+	// caller redirected (a file, a pipe) is passed on as it is.
 	files := []uintptr{0, 1, 2}
-	if c.ptyFD >= 0 {
-		files = []uintptr{uintptr(c.ptyFD), uintptr(c.ptyFD), uintptr(c.ptyFD)}
+	ctty := -1
+	for fd, isTerm := range s.TerminalFDs {
+		if isTerm && c.ptyFD >= 0 {
+			files[fd] = uintptr(c.ptyFD)
+			if ctty < 0 {
+				ctty = fd
+			}
+		}
 	}
 	attr := &syscall.ProcAttr{
 		Dir:   s.Workdir,
@@ -33,8 +41,8 @@ func (c *child) runCommand() *Exit {
 		Files: files,
 		Sys: &syscall.SysProcAttr{
 			Setsid:    true,
-			Setctty:   c.ptyFD >= 0,
-			Ctty:      0,
+			Setctty:   ctty >= 0,
+			Ctty:      max(ctty, 0),
 			Pdeathsig: syscall.SIGKILL,
 		},
 	}

@@ -1,13 +1,13 @@
 package hostfs
 
 import (
-	"bytes"
-	"encoding/binary"
 	"sync"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/rootfs"
 )
 
 // lister lists directories without opening them: OPENDIR answers ENOSYS,
@@ -164,16 +164,16 @@ func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 			}
 			c.pending = c.buf[:size]
 		}
-		d, ok := parseDirent(c.pending)
+		d, ok := rootfs.ParseDirent(c.pending)
 		if !ok {
 			return fail(fuse.EIO)
 		}
-		name := d.name
+		name := d.Name
 		if !validName(name) && name != "." && name != ".." || n.rules.child(name).is(absent) {
-			c.pending, c.next = c.pending[d.reclen:], d.off
+			c.pending, c.next = c.pending[d.Len:], d.Off
 			continue
 		}
-		de := fuse.DirEntry{Name: name, Mode: uint32(d.typ) << 12, Off: d.off, Ino: d.ino}
+		de := fuse.DirEntry{Name: name, Mode: uint32(d.Type) << 12, Off: d.Off, Ino: d.Ino}
 		if !plus {
 			if !out.AddDirEntry(de) {
 				return fuse.OK, false // full: the kernel asks again from c.next
@@ -192,38 +192,7 @@ func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 				}
 			}
 		}
-		c.pending, c.next = c.pending[d.reclen:], d.off
+		c.pending, c.next = c.pending[d.Len:], d.Off
 		added = true
 	}
-}
-
-// dirent is one record of getdents64: struct linux_dirent64.
-type dirent struct {
-	ino, off uint64
-	reclen   int
-	typ      uint8
-	name     string
-}
-
-// parseDirent reads the record at the start of b, within its own length.
-func parseDirent(b []byte) (dirent, bool) {
-	const head = 19 // d_ino, d_off, d_reclen, d_type
-	if len(b) < head {
-		return dirent{}, false
-	}
-	d := dirent{
-		ino:    binary.NativeEndian.Uint64(b[0:]),
-		off:    binary.NativeEndian.Uint64(b[8:]),
-		reclen: int(binary.NativeEndian.Uint16(b[16:])),
-		typ:    b[18],
-	}
-	if d.reclen < head || d.reclen > len(b) {
-		return dirent{}, false
-	}
-	name := b[head:d.reclen]
-	if i := bytes.IndexByte(name, 0); i >= 0 {
-		name = name[:i]
-	}
-	d.name = string(name)
-	return d, true
 }

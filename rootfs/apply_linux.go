@@ -123,7 +123,14 @@ func (a *applier) mountPoint(op Op) (isDir bool, mode uint32, err error) {
 func (a *applier) rootOverlay(dir string) error {
 	op := *a.plan.Root
 	op.Source, op.Target = dir, "/"
-	if err := a.overlayOn(op, a.root.fd); err != nil {
+	// With the FUSE view, the host goes above the skeleton: the host's
+	// directories keep their own attributes, the skeleton adds the mount
+	// points the host lacks.
+	above := ""
+	if a.plan.HostFS != nil {
+		above = a.plan.HostFS.Mount
+	}
+	if err := a.overlayOn(op, a.root.fd, above); err != nil {
 		return err
 	}
 	root, err := openRoot(dir)

@@ -49,7 +49,7 @@ func (a *applier) overlay(op Op) error {
 		return err
 	}
 	defer unix.Close(fd)
-	return a.overlayOn(op, fd)
+	return a.overlayOn(op, fd, "")
 }
 
 func sourceDirMode(p string) uint32 {
@@ -61,8 +61,9 @@ func sourceDirMode(p string) uint32 {
 
 // overlayOn mounts op's overlay on the directory fd. An op with Beneath
 // takes its lower directory from a descriptor opened without following
-// symlinks.
-func (a *applier) overlayOn(op Op, fd int) error {
+// symlinks. above, when set, is a lower layer over op's own (the kernel
+// driver only).
+func (a *applier) overlayOn(op Op, fd int, above string) error {
 	lower := overlayPath(op.Source)
 	var lowerFile *os.File
 	if op.Beneath != "" {
@@ -96,11 +97,8 @@ func (a *applier) overlayOn(op Op, fd int) error {
 		}
 		return nil
 	}
-	if op.Target == "/" && a.plan.HostFS != nil {
-		// The host's view above the skeleton: the host's directories
-		// keep their own attributes, the skeleton adds the mount
-		// points the host lacks.
-		lower = overlayPath(a.plan.HostFS.Mount) + ":" + lower
+	if above != "" {
+		lower = overlayPath(above) + ":" + lower
 	}
 	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower, overlayPath(op.Upper), overlayPath(op.Work))
 	if !a.plan.KeepUpper {

@@ -1,8 +1,6 @@
 package rootfs
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -330,22 +328,13 @@ func ignoreENOENT(err error) error {
 	return err
 }
 
-// parseDirent splits the first linux_dirent64 off b: its name, its type
-// (DT_UNKNOWN where the file system does not say) and the rest of b.
+// parseDirent is ParseDirent for the walks that need a name and a type.
 func parseDirent(b []byte) (name string, typ uint8, rest []byte, ok bool) {
-	const nameOff = 19 // d_ino, d_off, d_reclen, d_type
-	if len(b) < nameOff {
+	d, ok := ParseDirent(b)
+	if !ok {
 		return "", 0, nil, false
 	}
-	reclen := int(binary.NativeEndian.Uint16(b[16:18]))
-	if reclen < nameOff || reclen > len(b) {
-		return "", 0, nil, false
-	}
-	raw := b[nameOff:reclen]
-	if i := bytes.IndexByte(raw, 0); i >= 0 {
-		raw = raw[:i]
-	}
-	return string(raw), b[18], b[reclen:], true
+	return d.Name, d.Type, b[d.Len:], true
 }
 
 // fileID is what the walk needs to know of an open directory.

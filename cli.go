@@ -42,6 +42,10 @@ type runCmd struct {
 	Grace      time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout. Default: ${default}."`
 	Report     string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE (created before the command starts; not a symbolic link)."`
 	Net        string        `enum:"none,slirp,host" default:"none" placeholder:"none|slirp|host" help:"none: loopback only. host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation. slirp: not available yet. Default: ${default}."`
+	Seccomp    string        `default:"default" placeholder:"default|unconfined|FILE" help:"System call filter. default: Docker's default profile, plus denials of keyrings, bpf, perf_event_open, userfaultfd, io_uring, kexec, module loading, open_by_handle_at, the new mount API, the 32-bit and x32 tables, TIOCSTI and TIOCLINUX, and new namespaces (see --allow-nested-userns); a denied call fails with EPERM. FILE: an OCI or Docker seccomp profile (JSON). unconfined: no filter. Default: ${default}."`
+	CapAdd     []string      `name:"cap-add" sep:"none" placeholder:"CAP" help:"Add a capability to the default set (Docker's: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP SETFCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE). Names as in capabilities(7), with or without CAP_; ALL for every one. Repeatable."`
+	CapDrop    []string      `name:"cap-drop" sep:"none" placeholder:"CAP" help:"Drop a capability from the set; ALL drops every one (then --cap-add adds back). Repeatable."`
+	NestedNS   bool          `name:"allow-nested-userns" help:"Let the command create and join namespaces of its own (clone, unshare, setns with namespace flags) and mount in them (mount, umount2, pivot_root; never over the sandbox's own mounts), as rootless container tools, bwrap and browsers' sandboxes need. Off by default: nested namespaces are the kernel surface behind most container escapes."`
 	Command    []string      `arg:"" passthrough:"partial" name:"command" help:"The command and its arguments, after --."`
 }
 
@@ -134,7 +138,7 @@ func runCLI(args []string) int {
 // scan stops at "--" and at the command (the first positional argument).
 func bareNetMeansSlirp(args []string) []string {
 	out := append([]string(nil), args...)
-	valueless := map[string]bool{"--diff": true, "--help": true, "-h": true}
+	valueless := map[string]bool{"--diff": true, "--help": true, "-h": true, "--env-all": true, "--allow-nested-userns": true}
 	for i := 0; i < len(out); i++ {
 		a := out[i]
 		switch {

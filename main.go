@@ -14,6 +14,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 
@@ -36,10 +37,16 @@ func main() {
 // sbxMain dispatches the hidden re-exec entries before any flag parsing:
 // the child is recognised by argv[1] alone.
 func sbxMain() int {
+	if err := refuseSetID(); err != nil {
+		fmt.Fprintln(os.Stderr, "sbx:", err)
+		return userns.ExitSetup
+	}
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case userns.InitArg:
 			return userns.InitMain()
+		case userns.ExecArg:
+			return userns.ExecMain()
 		case userns.ChangesArg:
 			return userns.ChangesMain()
 		case userns.RemoveArg:
@@ -55,4 +62,16 @@ func sbxMain() int {
 		}
 	}
 	return runCLI(os.Args[1:])
+}
+
+// refuseSetID stops sbx when it was installed setuid or setgid: it is built
+// to hold only its caller's privileges, and as a setuid program its
+// caller's environment, paths and descriptors would steer a privileged
+// process (the hazard of setuid bubblewrap and Firejail).
+func refuseSetID() error {
+	if os.Geteuid() != os.Getuid() || os.Getegid() != os.Getgid() {
+		exe, _ := os.Executable()
+		return fmt.Errorf("sbx is installed setuid or setgid (uid %d euid %d, gid %d egid %d) and refuses to run so; it needs no privilege: chmod u-s,g-s %s", os.Getuid(), os.Geteuid(), os.Getgid(), os.Getegid(), exe)
+	}
+	return nil
 }

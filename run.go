@@ -14,6 +14,7 @@ import (
 	"github.com/sbx-sandbox/sbx/hostfs"
 	"github.com/sbx-sandbox/sbx/report"
 	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/seccomp"
 	"github.com/sbx-sandbox/sbx/spec"
 	"github.com/sbx-sandbox/sbx/userns"
 )
@@ -40,6 +41,8 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 		GitProtect: r.GitProtect,
 		Home:       r.Home,
 		Homes:      homes,
+		CapAdd:     r.CapAdd, CapDrop: r.CapDrop, LastCap: userns.LastCap(),
+		Seccomp: r.Seccomp, AllowNestedUserns: r.NestedNS,
 	}, spec.Caller{Env: os.Environ(), Cwd: cwd})
 	if err != nil {
 		return fail(err)
@@ -83,9 +86,10 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 
 	// The state directory and the plan are made while the child starts.
 	var (
-		state *rootfs.State
-		plan  *rootfs.Plan
-		git   *gitGuard
+		state  *rootfs.State
+		plan   *rootfs.Plan
+		git    *gitGuard
+		filter *seccomp.Program
 	)
 	prepare := func() (*userns.Setup, error) {
 		var err error
@@ -103,7 +107,12 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 		if plan, err = makePlan(s, state.Dir, base, home, git); err != nil {
 			return nil, err
 		}
-		return &userns.Setup{Spec: s, Plan: plan, NewRoot: state.Dir.Root()}, nil
+		// The filter is compiled here, on the host: a profile file is
+		// read before anything runs, and a bad one stops the run.
+		if filter, err = seccomp.Compile(seccomp.Options{Profile: s.Seccomp, Caps: s.Caps.Names(), AllowNestedUserns: s.AllowNestedUserns}); err != nil {
+			return nil, err
+		}
+		return &userns.Setup{Spec: s, Plan: plan, NewRoot: state.Dir.Root(), Seccomp: filter}, nil
 	}
 	sb := &userns.Sandbox{Spec: s, Prepare: prepare, Maps: maps, ExplainStart: explainStart}
 	var hostView *hostfs.Server
@@ -136,6 +145,9 @@ func (r *runCmd) run(mounts []spec.Mount) int {
 	}
 	if res.Err != nil && res.Cause == "setup-error" {
 		rec.Error = res.Err.Error()
+	}
+	if filter != nil {
+		rec.Protections = protections(s, filter)
 	}
 	if res.MaxRSSKiB >= 0 {
 		rec.MemoryPeakBytes = report.Int64(res.MaxRSSKiB * 1024)
@@ -340,4 +352,14 @@ func selfPath() string {
 		return ""
 	}
 	return p
+}
+
+// protections is the report's account of the command's privileges.
+func protections(s *spec.Spec, filter *seccomp.Program) *report.Protections {
+	return &report.Protections{
+		Seccomp:      report.Seccomp{Mode: string(filter.Mode), Profile: filter.Source, Rules: filter.Rules},
+		Capabilities: s.Caps.Names(),
+		NoNewPrivs:   true,
+		NestedUserns: s.AllowNestedUserns,
+	}
 }

@@ -56,6 +56,10 @@ type Host struct {
 	Probe func(kind string) error
 
 	KernelRelease string // uname -r
+
+	// LandlockABI is the Landlock ABI version the kernel offers, 0 for
+	// none; default landlock_create_ruleset(2).
+	LandlockABI func() int
 }
 
 // DefaultHost describes the running host and the calling user.
@@ -88,6 +92,9 @@ func Run(h Host) []Check {
 		c.cgroup2(),
 		c.cgroupDelegation(),
 		c.kernel(),
+		c.seccomp(),
+		c.noNewPrivs(),
+		c.landlock(),
 	}
 }
 
@@ -146,6 +153,9 @@ func withDefaults(h Host) Host {
 	}
 	if h.FSType == nil {
 		h.FSType = fsType
+	}
+	if h.LandlockABI == nil {
+		h.LandlockABI = landlockABI
 	}
 	return h
 }

@@ -15,7 +15,7 @@ func TestAllOK(t *testing.T) {
 	f := newFakeHost(t)
 	checks := Run(f.h)
 	want := []string{"userns", "container-seccomp", "overlay-userns", "fuse-host-view", "fuse-overlayfs",
-		"subuid", "tun", "cgroup2", "cgroup-delegation", "kernel"}
+		"subuid", "tun", "cgroup2", "cgroup-delegation", "kernel", "seccomp", "no-new-privs", "landlock"}
 	if len(checks) != len(want) {
 		t.Fatalf("got %d checks, want %d", len(checks), len(want))
 	}

@@ -74,10 +74,11 @@ func newFakeHost(t *testing.T) *fakeHost {
 			f.calls[kind]++
 			return f.probes[kind]
 		},
+		LandlockABI: func() int { return 4 },
 	}
 	f.write("proc/sys/user/max_user_namespaces", "63704\n")
 	f.write("proc/filesystems", "nodev\ttmpfs\n\text4\nnodev\toverlay\n")
-	f.write("proc/self/status", "Name:\tdoctor\nSeccomp:\t0\nSeccomp_filters:\t0\n")
+	f.write("proc/self/status", "Name:\tdoctor\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n")
 	f.write("proc/self/cgroup", "0::/user.slice/user-1000.slice/session-1.scope\n")
 	f.write("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n")
 	f.write("etc/subuid", "alice:100000:65536\n")

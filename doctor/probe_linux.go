@@ -45,6 +45,8 @@ func runProbeKind(kind string) error {
 		return probeOverlay()
 	case "fuse":
 		return probeFUSE()
+	case "seccomp":
+		return probeSeccomp()
 	}
 	return fmt.Errorf("unknown probe %q", kind)
 }

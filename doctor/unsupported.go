@@ -38,3 +38,4 @@ func access(path string, mode uint32) error { return errNotLinux }
 func fsType(path string) (int64, error)     { return 0, errNotLinux }
 func kernelRelease() string                 { return "" }
 func hasFileCaps(path string) bool          { return false }
+func landlockABI() int                      { return 0 }

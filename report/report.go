@@ -41,6 +41,29 @@ type Record struct {
 	// did not reach the command (not on the allowlist, or secret-looking
 	// and not named with --env). Names only, never values.
 	EnvDropped []string `json:"env_dropped"`
+	// Protections are the limits on the command's privileges that were in
+	// force; null when the run failed before they were settled.
+	Protections *Protections `json:"protections"`
+}
+
+// Protections say what held the command back.
+type Protections struct {
+	Seccomp Seccomp `json:"seccomp"`
+	// Capabilities is the command's capability set as root inside
+	// (bounding, permitted and effective; inheritable and ambient are
+	// empty). A command run as another uid holds none of them.
+	Capabilities []string `json:"capabilities"`
+	NoNewPrivs   bool     `json:"no_new_privs"`
+	// NestedUserns says whether the command may create namespaces.
+	NestedUserns bool `json:"nested_userns"`
+}
+
+// Seccomp is the system call filter: Mode "default", "unconfined" or
+// "file" (then Profile names it), and how many system call rules it holds.
+type Seccomp struct {
+	Mode    string `json:"mode"`
+	Profile string `json:"profile,omitempty"`
+	Rules   int    `json:"rules"`
 }
 
 // GitRefusal is one change to a git directory that was not taken back to

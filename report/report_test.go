@@ -42,6 +42,7 @@ func TestWriteNulls(t *testing.T) {
 		"cpu_system_ms":     nil,
 		"memory_peak_bytes": nil,
 		"pids_peak":         nil,
+		"protections":       nil,
 		"limits":            nil,
 		"net":               nil,
 		"changes":           nil,

@@ -63,12 +63,15 @@ var RunnerSecrets = []string{
 }
 
 // procMasked are hidden under /proc and /sys: they leak host details or
-// offer kernel interfaces (the list Docker masks by default).
+// offer kernel interfaces. The list is the union of Docker's, runc's and
+// Podman's defaults (Podman adds /sys/dev/block and /sys/fs/selinux);
+// /sys/devices/virtual/powercap is the RAPL energy counter behind
+// PLATYPUS (CVE-2020-8694).
 var procMasked = []string{
 	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
 	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
 	"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-	"/sys/devices/virtual/powercap",
+	"/sys/devices/virtual/powercap", "/sys/dev/block", "/sys/fs/selinux",
 }
 
 // procReadOnly stay visible but read-only.

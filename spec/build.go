@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sbx-sandbox/sbx/caps"
 )
 
 // Options are the raw values of `sbx run`'s flags, before any resolution.
@@ -31,6 +33,13 @@ type Options struct {
 	Timeout    time.Duration
 	Grace      time.Duration
 	Report     string
+	// CapAdd and CapDrop are --cap-add and --cap-drop; LastCap is the
+	// highest capability the kernel knows (0: not known, taken as
+	// CAP_CHECKPOINT_RESTORE, Linux 5.9).
+	CapAdd, CapDrop   []string
+	LastCap           int
+	Seccomp           string // --seccomp: default, unconfined or FILE
+	AllowNestedUserns bool
 }
 
 // Caller is what Build needs to know about the process that invoked sbx.
@@ -121,6 +130,16 @@ func Build(o Options, c Caller) (*Spec, error) {
 	if s.Rootfs == RootfsRO && (s.Keep != "" || s.Diff) {
 		return nil, errors.New("--keep and --diff need --rootfs cow: a read-only host view has no changes to show")
 	}
+	if o.LastCap <= 0 {
+		o.LastCap = caps.CheckpointRestore
+	}
+	if s.Caps, err = caps.Resolve(o.CapAdd, o.CapDrop, o.LastCap); err != nil {
+		return nil, err
+	}
+	s.AllowNestedUserns = o.AllowNestedUserns
+	if s.Seccomp, err = seccompProfile(o.Seccomp, c.Cwd); err != nil {
+		return nil, err
+	}
 	for _, m := range o.Mounts {
 		rm, err := resolveMount(m, c.Cwd)
 		if err != nil {
@@ -135,6 +154,18 @@ func Build(o Options, c Caller) (*Spec, error) {
 	s.EnvDropped = dropped
 	s.Env = withPWD(fixTmpdir(env, s), s.Workdir)
 	return s, nil
+}
+
+// seccompProfile resolves --seccomp: a keyword, or a profile file's path
+// made absolute (it is read before the command starts).
+func seccompProfile(v, cwd string) (string, error) {
+	switch v {
+	case "", "default":
+		return "default", nil
+	case "unconfined":
+		return v, nil
+	}
+	return abs(cwd, v), nil
 }
 
 // withPWD sets PWD to the workdir as the caller named it: the command

@@ -2,7 +2,11 @@
 // will do. It flows one way: command line → Spec → parent → child.
 package spec
 
-import "time"
+import (
+	"time"
+
+	"github.com/sbx-sandbox/sbx/caps"
+)
 
 // Spec is a fully resolved description of one sandboxed run. Paths are
 // absolute and cleaned; nothing in it depends on the child's view of the host.
@@ -34,6 +38,16 @@ type Spec struct {
 	MapUsers MapMode `json:"map_users"`
 
 	Net NetMode `json:"net"`
+
+	// Caps is the command's capability set in its user namespace:
+	// bounding, permitted and effective alike (inheritable and ambient
+	// are empty).
+	Caps caps.Set `json:"caps"`
+	// Seccomp is "default", "unconfined" or the absolute path of a
+	// profile file; the parent compiles it before the child starts.
+	Seccomp string `json:"seccomp"`
+	// AllowNestedUserns lets the command create namespaces of its own.
+	AllowNestedUserns bool `json:"allow_nested_userns"`
 
 	Timeout time.Duration `json:"timeout"`
 	Grace   time.Duration `json:"grace"`

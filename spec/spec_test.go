@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"github.com/sbx-sandbox/sbx/caps"
+
 	"errors"
 	"reflect"
 	"strings"
@@ -28,6 +30,9 @@ func TestBuildDefaults(t *testing.T) {
 		Net:        NetNone,
 		Timeout:    time.Minute,
 		Grace:      10 * time.Second,
+		// Docker's capability set and sbx's seccomp filter.
+		Caps:    caps.Default(),
+		Seccomp: "default",
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("Build defaults:\n got %+v\nwant %+v", s, want)
@@ -221,5 +226,34 @@ func TestBuildGitProtect(t *testing.T) {
 		if err == nil && s.GitProtect != tt.want {
 			t.Errorf("--git-protect %q: GitProtect %v, want %v", tt.flag, s.GitProtect, tt.want)
 		}
+	}
+}
+
+func TestBuildPrivileges(t *testing.T) {
+	o := Options{Command: []string{"true"}, CapAdd: []string{"SYS_ADMIN"}, CapDrop: []string{"CAP_NET_RAW"},
+		LastCap: 40, Seccomp: "prof.json", AllowNestedUserns: true}
+	s, err := Build(o, Caller{Cwd: "/home/u/proj"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Caps.Has(caps.SysAdmin) || s.Caps.Has(13) || !s.Caps.Has(0) {
+		t.Errorf("caps %v", s.Caps.Names())
+	}
+	if s.Seccomp != "/home/u/proj/prof.json" || !s.AllowNestedUserns {
+		t.Errorf("seccomp %q nested %v", s.Seccomp, s.AllowNestedUserns)
+	}
+	for _, v := range []string{"default", "", "unconfined"} {
+		o := Options{Command: []string{"true"}, Seccomp: v}
+		s, err := Build(o, Caller{Cwd: "/home/u/proj"})
+		if err != nil {
+			t.Fatalf("--seccomp %q: %v", v, err)
+		}
+		if want := map[string]string{"": "default"}[v]; s.Seccomp != v && s.Seccomp != want {
+			t.Errorf("--seccomp %q: %q", v, s.Seccomp)
+		}
+	}
+	o.CapAdd = []string{"CAP_FLY"}
+	if _, err := Build(o, Caller{Cwd: "/home/u/proj"}); err == nil || !strings.Contains(err.Error(), "--cap-add") {
+		t.Errorf("unknown capability: %v", err)
 	}
 }

@@ -170,26 +170,12 @@ func (c *child) openTerminal() error {
 	return c.conn.Send(Message{Type: MsgTerminal}, master)
 }
 
-// clearInheritable empties this thread's inheritable capability set (PID
-// 1's main thread, which starts the command).
-func clearInheritable() error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("capget: %w", err)
-	}
-	data[0].Inheritable, data[1].Inheritable = 0, 0
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("capset: %w", err)
-	}
-	return nil
-}
-
 // lockDown is the last step before the command starts. PID 1 is made
 // undumpable so the command cannot read its memory or descriptors through
-// /proc/1, and no_new_privs keeps setuid binaries from gaining anything.
-// The seccomp filter and the capability bounding set are applied here too:
-// the command inherits them from PID 1.
+// /proc/1, the bounding set is cut down to the command's capabilities, and
+// no_new_privs keeps setuid binaries from gaining anything. The seccomp
+// filter comes last, in runCommand, right before the fork: PID 1's own
+// setup must not run under it.
 func (c *child) lockDown() error {
 	// PID 1 kept every capability as ambient across its own exec (see
 	// AllCaps); the command must not inherit them that way.
@@ -205,9 +191,13 @@ func (c *child) lockDown() error {
 		return fmt.Errorf("prctl(PR_SET_DUMPABLE): %w", err)
 	}
 	// Without CAP_SYS_PTRACE the command cannot reach the undumpable PID 1
-	// through /proc/1 (its descriptors, memory, exe).
-	if err := unix.Prctl(unix.PR_CAPBSET_DROP, unix.CAP_SYS_PTRACE, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE): %w", err)
+	// through /proc/1 (its descriptors, memory, exe); without
+	// CAP_SYS_ADMIN it cannot mount or unmount. In a nested namespace the
+	// kernel hands out a full set again, and the helper cuts it there.
+	if !needsNestedNamespace(c.setup.Spec.Caps) {
+		if err := limitBoundingSet(c.setup.Spec.Caps, LastCap()); err != nil {
+			return err
+		}
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)

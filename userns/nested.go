@@ -8,17 +8,19 @@ import (
 	"syscall"
 )
 
-// The command runs one user namespace below PID 1's, in a mount namespace
-// copied from PID 1's once the root is built. The kernel locks every mount
-// that a less privileged user namespace inherits (MNT_LOCKED): whatever
-// capabilities the command holds in its own namespace, it cannot unmount
-// the mounts that hide secrets, protect .git or the state directory, nor
-// remount a read-only one read-write. A new UTS namespace comes with it so
-// the command may still set its own hostname.
+// A command allowed CAP_SYS_ADMIN or CAP_SYS_PTRACE (--cap-add) runs one
+// user namespace below PID 1's, in a mount namespace copied from PID 1's
+// once the root is built. The kernel locks every mount that a less
+// privileged user namespace inherits (MNT_LOCKED): whatever capabilities
+// the command holds in its own namespace, it cannot unmount the mounts that
+// hide secrets, protect .git or the state directory, nor remount a
+// read-only one read-write. A new UTS namespace comes with it so the
+// command may still set its own hostname. Capabilities in the command's
+// namespace give nothing over PID 1's: the network, PID and IPC
+// namespaces, and PID 1 itself, belong to the outer one.
 //
-// Capabilities in the command's namespace give nothing over PID 1's: the
-// network, PID and IPC namespaces, and PID 1 itself, belong to the outer
-// one.
+// With Docker's default set the command holds neither, cannot mount or
+// unmount at all, and runs in PID 1's namespaces.
 const nestedCloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS
 
 // identityMap maps every id of an id map file (/proc/self/uid_map, read

@@ -9,7 +9,7 @@ package userns
 //	parent (caller's uid, host namespaces)      child: sbx __init (PID 1, new namespaces)
 //	  clone with CLONE_NEW{USER,NS,PID,UTS,IPC,NET}
 //	  (the mount plan is built meanwhile)
-//	  Setup{Spec, Plan}            ─────────────▶ decode it
+//	  Setup{Spec, Plan, Seccomp}   ─────────────▶ decode it
 //	  write uid_map/gid_map (newuidmap or direct, meanwhile)
 //	  MapsWritten                  ─────────────▶ make / private, mount the host's FUSE view
 //	  serve it                     ◀───────────── HostFS + /dev/fuse fd (SCM_RIGHTS), when planned
@@ -17,7 +17,8 @@ package userns
 //	                                              hostname, lo up
 //	                               ◀───────────── Terminal + pty master fd (SCM_RIGHTS), when asked
 //	                               ◀───────────── Ready, or Failed{Error} (then the child exits)
-//	                                              lock down (seccomp goes here), start COMMAND,
+//	                                              lock down: capability bounding set, no_new_privs,
+//	                                              seccomp filter; start COMMAND,
 //	  signals ─▶ kill(child)                       forward signals, reap every process
 //	  SignalAll{sig} (timeout)     ─────────────▶ kill(-1, sig)
 //	                               ◀───────────── Exited{status, rusage}
@@ -36,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/seccomp"
 	"github.com/sbx-sandbox/sbx/spec"
 )
 
@@ -59,6 +61,9 @@ type Setup struct {
 	Plan *rootfs.Plan `json:"plan"`
 	// NewRoot is the host directory where the child mounts the new root.
 	NewRoot string `json:"new_root"`
+	// Seccomp is the command's system call filter, compiled by the parent
+	// (a profile file is read there, on the host, before anything runs).
+	Seccomp *seccomp.Program `json:"seccomp"`
 }
 
 // Exit is how the command ended, measured by PID 1.

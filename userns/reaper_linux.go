@@ -47,21 +47,52 @@ func (c *child) runCommand() *Exit {
 		},
 	}
 	setgroups := c.canSetgroups()
-	if err := c.nest(attr.Sys, setgroups); err != nil {
-		return &Exit{Code: ExitSetup, ExecError: err.Error()}
-	}
 	if s.UID != 0 || s.GID != 0 {
 		attr.Sys.Credential = &syscall.Credential{Uid: uint32(s.UID), Gid: uint32(s.GID), NoSetGroups: !setgroups}
 	}
-	pid, err := syscall.ForkExec(path, s.Command, attr)
+	exe, argv := path, s.Command
+	var helper *os.File
+	helperEnd := -1
+	if needsNestedNamespace(s.Caps) {
+		if err := c.nest(attr.Sys, setgroups); err != nil {
+			return &Exit{Code: ExitSetup, ExecError: err.Error()}
+		}
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return &Exit{Code: ExitSetup, ExecError: fmt.Sprintf("socketpair: %v", err)}
+		}
+		helper = os.NewFile(uintptr(pair[0]), "sbx-exec")
+		helperEnd = pair[1]
+		attr.Files = append(attr.Files, uintptr(pair[1]))
+		exe, argv = "/proc/self/exe", []string{os.Args[0], ExecArg}
+	} else if err := c.setup.Seccomp.Install(); err != nil {
+		// The last step on the thread that forks: the command inherits
+		// the filter, and PID 1 makes only the calls it allows from here.
+		return &Exit{Code: ExitSetup, ExecError: fmt.Sprintf("install the seccomp filter: %v", err)}
+	}
+	pid, err := syscall.ForkExec(exe, argv, attr)
 	if c.ptyFD >= 0 {
 		unix.Close(c.ptyFD)
 	}
+	if helperEnd >= 0 {
+		// Only the helper may hold its end: the socket reads EOF once
+		// the helper's exec closes it.
+		unix.Close(helperEnd)
+	}
 	if err != nil {
+		if helper != nil {
+			helper.Close()
+		}
 		if nestFailed(err) {
 			return &Exit{Code: ExitSetup, ExecError: fmt.Sprintf("cannot start the command in a user namespace of its own (the one that locks the sandbox's mounts): %v; run `sbx doctor` for what this host allows", err)}
 		}
 		return &Exit{Code: ExecFailureStatus(err), ExecError: fmt.Sprintf("%s: %v", s.Command[0], explainExec(path, err))}
+	}
+	if helper != nil {
+		req := execRequest{Path: path, Argv: s.Command, Caps: s.Caps, LastCap: LastCap(), Seccomp: c.setup.Seccomp}
+		if exit := startHelper(helper, pid, req); exit != nil {
+			return exit
+		}
 	}
 	exit := c.reap(pid)
 	// The command is gone: nothing else may outlive it.
@@ -119,7 +150,8 @@ func (c *child) reap(cmdPid int) *Exit {
 }
 
 // nest makes the command start in a nested user, mount and UTS namespace
-// (see nestedCloneflags), with the same ids as PID 1's namespace.
+// (see nestedCloneflags), with the same ids as PID 1's namespace, when its
+// capabilities could otherwise undo the sandbox's mounts.
 func (c *child) nest(sys *syscall.SysProcAttr, setgroups bool) error {
 	uids, err := os.ReadFile("/proc/self/uid_map")
 	if err != nil {

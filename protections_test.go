@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sbx-sandbox/sbx/caps"
+	"github.com/sbx-sandbox/sbx/report"
+)
+
+func reportedProtections(t *testing.T, path string) *report.Protections {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	must(t, err)
+	var rec report.Record
+	must(t, json.Unmarshal(b, &rec))
+	return rec.Protections
+}
+
+// TestRunProtectionsInReport checks that the report says which filter and
+// capabilities held the command, and that they are the ones it had: the
+// command reads its own status.
+func TestRunProtectionsInReport(t *testing.T) {
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "r.json")
+	code, stderr := runCaptured(t, dir, "--report", rep, "--", "sh", "-c", "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status > status")
+	if code != 0 {
+		t.Fatalf("status %d: %s", code, stderr)
+	}
+	p := reportedProtections(t, rep)
+	if p == nil || p.Seccomp.Mode != "default" || p.Seccomp.Rules < 300 || !p.NoNewPrivs || p.NestedUserns {
+		t.Fatalf("protections %+v", p)
+	}
+	if !slices.Equal(p.Capabilities, caps.Default().Names()) {
+		t.Errorf("capabilities %v, want Docker's %v", p.Capabilities, caps.Default().Names())
+	}
+	status, _ := os.ReadFile(filepath.Join(dir, "status"))
+	for _, want := range []string{"CapEff:\t00000000a80425fb", "NoNewPrivs:\t1", "Seccomp:\t2"} {
+		if !strings.Contains(string(status), want) {
+			t.Errorf("inside: %q lacks %q", status, want)
+		}
+	}
+
+	code, stderr = runCaptured(t, dir, "--report", rep, "--seccomp", "unconfined", "--cap-drop", "ALL", "--cap-add", "chown",
+		"--allow-nested-userns", "--", "sh", "-c", "grep -E '^(CapEff|Seccomp):' /proc/self/status > status")
+	if code != 0 {
+		t.Fatalf("status %d: %s", code, stderr)
+	}
+	p = reportedProtections(t, rep)
+	if p == nil || p.Seccomp.Mode != "unconfined" || p.Seccomp.Rules != 0 || !p.NestedUserns || !slices.Equal(p.Capabilities, []string{"CAP_CHOWN"}) {
+		t.Fatalf("protections %+v", p)
+	}
+	status, _ = os.ReadFile(filepath.Join(dir, "status"))
+	if !strings.Contains(string(status), "CapEff:\t0000000000000001") || !strings.Contains(string(status), "Seccomp:\t0") {
+		t.Errorf("inside: %q", status)
+	}
+}
+
+// TestRunBadSeccompProfile: a profile that cannot be parsed stops the run
+// before the command, naming the file; the record says it was sbx.
+func TestRunBadSeccompProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "prof.json")
+	must(t, os.WriteFile(prof, []byte(`{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [`), 0o644))
+	rep := filepath.Join(dir, "r.json")
+	code, stderr := runCaptured(t, dir, "--report", rep, "--seccomp", prof, "--", "touch", "ran")
+	if code != 125 || !strings.Contains(stderr, prof) {
+		t.Errorf("status %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+		t.Error("the command ran")
+	}
+	b, _ := os.ReadFile(rep)
+	if !strings.Contains(string(b), `"setup-error"`) {
+		t.Errorf("record %s", b)
+	}
+}

@@ -15,9 +15,10 @@ import (
 )
 
 // ExecArg marks the helper that starts the command in a nested user
-// namespace (see privileges_linux.go): sbx re-executed between the clone
-// and the command, because a new user namespace starts with a full
-// bounding set and Go runs no code of ours in a forked child.
+// namespace, or under a profile file (see privileges_linux.go): sbx
+// re-executed between the fork and the command, because a new user
+// namespace starts with a full bounding set, a profile file may deny what
+// PID 1 needs, and Go runs no code of ours in a forked child.
 const ExecArg = "__exec"
 
 // execHelperFD is where the helper finds its end of the socket to PID 1.

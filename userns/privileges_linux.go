@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/caps"
+	"github.com/sbx-sandbox/sbx/seccomp"
 )
 
 // The command's privileges. It runs as root of PID 1's user namespace
@@ -26,11 +27,23 @@ func needsNestedNamespace(set caps.Set) bool {
 	return set.Has(caps.SysAdmin) || set.Has(caps.SysPtrace)
 }
 
+// needsHelper reports whether the command starts through the helper: in a
+// nested namespace, and under a profile file, which may deny what PID 1
+// itself must do after the fork (wait4, kill, sendmsg to the parent) if
+// PID 1 installed it on its own thread.
+func needsHelper(set caps.Set, filter *seccomp.Program) bool {
+	return needsNestedNamespace(set) || (filter != nil && filter.Mode == seccomp.ModeFile)
+}
+
 // limitBoundingSet drops from this thread's bounding set every capability
-// not in keep, up to lastCap.
+// not in keep, up to lastCap. One already out is left alone: dropping needs
+// CAP_SETPCAP, which the set may no longer hold.
 func limitBoundingSet(keep caps.Set, lastCap int) error {
 	for c := 0; c <= lastCap; c++ {
 		if keep.Has(c) {
+			continue
+		}
+		if in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err == nil && in == 0 {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {

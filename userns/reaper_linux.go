@@ -53,9 +53,11 @@ func (c *child) runCommand() *Exit {
 	exe, argv := path, s.Command
 	var helper *os.File
 	helperEnd := -1
-	if needsNestedNamespace(s.Caps) {
-		if err := c.nest(attr.Sys, setgroups); err != nil {
-			return &Exit{Code: ExitSetup, ExecError: err.Error()}
+	if needsHelper(s.Caps, c.setup.Seccomp) {
+		if needsNestedNamespace(s.Caps) {
+			if err := c.nest(attr.Sys, setgroups); err != nil {
+				return &Exit{Code: ExitSetup, ExecError: err.Error()}
+			}
 		}
 		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {

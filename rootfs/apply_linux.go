@@ -246,10 +246,31 @@ func (a *applier) bind(op Op) error {
 	} else {
 		err = a.onFile(op.Target, do)
 	}
+	if err == nil && isDir {
+		// A bound directory may hold device nodes (made on the host by
+		// root, or planted in the workdir by an earlier run as root):
+		// they open nothing inside. A device bound by itself
+		// (--bind /dev/kvm) is what the caller asked for and keeps working.
+		err = a.noDev(op.Target)
+	}
 	if err != nil || !op.ReadOnly {
 		return err
 	}
 	return a.readOnly(op.Target)
+}
+
+// noDev makes target and the mounts below it nodev.
+func (a *applier) noDev(target string) error {
+	fd, err := a.root.open(target, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NODEV}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("make %s nodev: %w", target, err)
+	}
+	return nil
 }
 
 // sysfs mounts a new, read-only sysfs that shows the sandbox's own network

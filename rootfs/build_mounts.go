@@ -16,17 +16,19 @@ import (
 // that name its host.
 func (b *builder) system() {
 	b.add(Op{Kind: OpProc, Target: "/proc"})
+	sysfs := Op{Kind: OpSysfs, Target: "/sys"}
+	if b.in.Spec.Net == spec.NetHost {
+		sysfs.Source = "/sys" // shared netns: the host's /sys, read-only
+	}
+	b.add(sysfs)
+	// After both: a mask under /sys made before /sys is mounted would lie
+	// beneath it.
 	for _, p := range procMasked {
 		b.add(Op{Kind: OpHide, Source: b.in.State.Empty(), Target: p, Optional: true})
 	}
 	for _, p := range procReadOnly {
 		b.add(Op{Kind: OpReadOnly, Target: p, Optional: true})
 	}
-	sysfs := Op{Kind: OpSysfs, Target: "/sys"}
-	if b.in.Spec.Net == spec.NetHost {
-		sysfs.Source = "/sys" // shared netns: the host's /sys, read-only
-	}
-	b.add(sysfs)
 	b.add(Op{Kind: OpTmpfs, Target: "/dev", Mode: 0o755, Data: "nosuid,noexec"})
 	for _, n := range devNodes {
 		b.add(Op{Kind: OpBind, Source: "/dev/" + n, Target: "/dev/" + n, Optional: true})

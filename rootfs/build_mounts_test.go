@@ -167,3 +167,27 @@ func TestBuildWorkdirThroughSymlink(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildMasksAfterSysfs: the masks under /sys go on the sandbox's own
+// sysfs, so they come after it; made before, they would lie beneath it.
+func TestBuildMasksAfterSysfs(t *testing.T) {
+	for _, net := range []spec.NetMode{spec.NetNone, spec.NetHost} {
+		s := cowSpec()
+		s.Net = net
+		p := buildPlan(t, newFakeHost(t, baseTree...), s, nil)
+		sysfs := -1
+		for i, op := range p.Ops {
+			if op.Kind == OpSysfs {
+				sysfs = i
+			}
+		}
+		for i, op := range p.Ops {
+			if strings.HasPrefix(op.Target, "/sys/") && i < sysfs {
+				t.Errorf("--net %s: %s %s at %d, before sysfs at %d", net, op.Kind, op.Target, i, sysfs)
+			}
+		}
+		if sysfs < 0 || index(p.Ops, Op{Kind: OpHide, Source: "/state/run-1/files/empty", Target: "/sys/firmware", Optional: true}) < 0 {
+			t.Errorf("--net %s: no sysfs or no /sys/firmware mask", net)
+		}
+	}
+}

@@ -71,6 +71,10 @@ func TestScriptsUnprivileged(t *testing.T) {
 	must(t, os.CopyFS(filepath.Join(dir, "testscripts"), os.DirFS("testscripts")))
 	tmp := filepath.Join(dir, "tmp")
 	must(t, os.Mkdir(tmp, 0o700))
+	// The scripts' probe, built here: the user may have no Go to build it.
+	probe, err := probeBinary()
+	must(t, err)
+	must(t, copyFile(probe, filepath.Join(dir, "probe"), 0o755))
 	must(t, filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -90,6 +94,7 @@ func TestScriptsUnprivileged(t *testing.T) {
 		"USER=" + name,
 		"TMPDIR=" + tmp,
 		"CI=" + os.Getenv("CI"),
+		probeEnv + "=" + filepath.Join(dir, "probe"),
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	out, err := cmd.CombinedOutput()
@@ -133,7 +138,7 @@ func setupScript(env *testscript.Env) error {
 	}
 	env.Defer(func() { os.RemoveAll(fixture) })
 	env.Setenv("FIXTURE", fixture)
-	return nil
+	return setupProbe(env)
 }
 
 // realHome is the caller's home from the password database, not $HOME.
@@ -165,10 +170,17 @@ var conditions = map[string]struct {
 	// itself, for anyone else through the FUSE view, which needs a
 	// read-write /dev/fuse (stock distributions ship it 0666).
 	"cowview": {"a view that takes writes at every depth: root, or a read-write /dev/fuse", cowView, always},
+	// The system's Python with venv and ensurepip (Debian: python3-venv),
+	// for the scripts that make a virtual environment (works_python_venv).
+	"pyvenv": {"/usr/bin/python3 with the venv and ensurepip modules (python3-venv)", hasPyVenv, always},
 }
 
 func cowView() bool {
 	return os.Getuid() == 0 || unix.Access("/dev/fuse", unix.R_OK|unix.W_OK) == nil
+}
+
+func hasPyVenv() bool {
+	return exec.Command("/usr/bin/python3", "-c", "import ensurepip, venv").Run() == nil
 }
 
 func never() bool  { return false }

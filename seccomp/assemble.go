@@ -186,6 +186,12 @@ func emitGroup(action uint32, s elastic.SyscallWithConditions, want int) ([]bpf.
 	p := elastic.NewProgram()
 	match, next := p.NewLabel(), p.NewLabel()
 	s.Assemble(&p, false, match, next)
+	return finishBlock(&p, match, next, want, action)
+}
+
+// finishBlock ends a block whose checks jump to match or fall to next: it
+// places the return of action at match, assembles, and checks the size.
+func finishBlock(p *elastic.Program, match, next elastic.Label, want int, action uint32) ([]bpf.Instruction, error) {
 	p.SetLabel(match)
 	p.Ret(elastic.ActionAllow) // placeholder, replaced below
 	p.SetLabel(next)
@@ -222,18 +228,7 @@ func emitLow32(nr uint32, c clause) ([]bpf.Instruction, error) {
 			p.JmpIf(bpf.JumpEqual, v, match, next)
 		}
 	}
-	p.SetLabel(match)
-	p.Ret(elastic.ActionAllow) // placeholder, replaced below
-	p.SetLabel(next)
-	insts, err := p.Assemble()
-	if err != nil {
-		return nil, err
-	}
-	if want := 3 + len(c.low32); len(insts) != want {
-		return nil, fmt.Errorf("internal error: block of %d instructions, want %d", len(insts), want)
-	}
-	insts[len(insts)-1] = bpf.RetConstant{Val: c.action}
-	return insts, nil
+	return finishBlock(&p, match, next, 3+len(c.low32), c.action)
 }
 
 // setSize is how many instructions elastic's SyscallWithConditions.Assemble

@@ -40,7 +40,12 @@ var avoidHostFS = false
 // Without it, warn is the one line that says what fails and the fix.
 func overlayDriver(s *spec.Spec, base string) (driver, fuseOverlayfs, warn string, err error) {
 	if s.Rootfs == spec.RootfsRO {
-		return rootfs.DriverKernel, "", "", nil
+		// The same kernel overlays, read-only; where the kernel refuses
+		// them, read-only binds of the host's directories.
+		if kernelOverlayWorks(base) {
+			return rootfs.DriverKernel, "", "", nil
+		}
+		return rootfs.DriverBinds, "", "", nil
 	}
 	if !preferFuseOverlayfs && kernelOverlayWorks(base) {
 		if os.Getuid() == 0 {

@@ -92,7 +92,7 @@ func Build(in Inputs) (*Plan, error) {
 		b.replaced["/var/tmp"] = true
 	}
 	b.splitters = b.computeSplitters()
-	if in.Spec.Rootfs != spec.RootfsRO {
+	if in.Spec.Rootfs != spec.RootfsRO || in.Driver == DriverKernel {
 		b.rootLayer()
 		if in.Driver == DriverHostFS {
 			b.plan.HostFS = &HostFS{Mount: in.State.HostFS()}
@@ -220,7 +220,7 @@ func (b *builder) hostView() error {
 	if err != nil {
 		return fmt.Errorf("read the host's /: %w", err)
 	}
-	if b.in.Spec.Rootfs == spec.RootfsRO {
+	if b.in.Spec.Rootfs == spec.RootfsRO && b.plan.Root == nil {
 		for _, e := range entries {
 			p := "/" + e.Name()
 			if b.replaced[p] {
@@ -315,7 +315,12 @@ func (b *builder) cowDir(p string) error {
 		upper := b.in.State.Upper(n)
 		// Optional: a host directory removed between the plan and the
 		// mount leaves an empty one, not a failed run.
-		b.add(Op{Kind: OpOverlay, Source: p, Target: p, Upper: upper, Work: b.in.State.Work(n), Optional: true})
+		// A read-only view is the same overlays, each made read-only
+		// once mounted: an overlay's socket connects nowhere, where a
+		// read-only bind of the host's directory would reach the host's
+		// listener.
+		ro := b.in.Spec.Rootfs == spec.RootfsRO
+		b.add(Op{Kind: OpOverlay, Source: p, Target: p, Upper: upper, Work: b.in.State.Work(n), Optional: true, ReadOnly: ro})
 		b.plan.Layers = append(b.plan.Layers, Layer{Target: p, Lower: p, Upper: upper})
 		return nil
 	}

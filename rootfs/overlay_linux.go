@@ -49,7 +49,19 @@ func (a *applier) overlay(op Op) error {
 		return err
 	}
 	defer unix.Close(fd)
-	return a.overlayOn(op, fd, "")
+	if err := a.overlayOn(op, fd, ""); err != nil || !op.ReadOnly {
+		return err
+	}
+	top, err := a.root.open(op.Target, unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(top)
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(top, "", unix.AT_EMPTY_PATH, attr); err != nil {
+		return fmt.Errorf("make %s read-only: %w", op.Target, err)
+	}
+	return nil
 }
 
 func sourceDirMode(p string) uint32 {

@@ -18,7 +18,7 @@ const (
 	OpSysfs    OpKind = "sysfs"     // read-only /sys: a new sysfs for a new netns, else the host's
 	OpDevpts   OpKind = "devpts"    // a new devpts instance
 	OpHide     OpKind = "hide"      // an empty read-only directory or file over Target (Source: empty file)
-	OpRootRO   OpKind = "root-ro"   // make the new root's own tmpfs read-only (last)
+	OpRootRO   OpKind = "root-ro"   // make the new root's own mount read-only, not the mounts on it (last)
 )
 
 // Overlay drivers.
@@ -30,6 +30,10 @@ const (
 	// root's inside: for an unprivileged caller, the only view in which
 	// every write works.
 	DriverHostFS = "hostfs"
+	// DriverBinds is no overlay: --rootfs ro where the kernel refuses
+	// overlayfs in a user namespace shows the host's directories as
+	// read-only binds, whose unix sockets stay connectable.
+	DriverBinds = "binds"
 )
 
 // Op is one setup operation. Targets are paths inside the new root.

@@ -209,12 +209,15 @@ func TestBuildSplitKeepsStickyBit(t *testing.T) {
 	}
 }
 
-func TestBuildReadOnly(t *testing.T) {
+// TestBuildReadOnlyBinds: where the kernel refuses overlayfs, --rootfs ro
+// binds the host's top-level entries read-only.
+func TestBuildReadOnlyBinds(t *testing.T) {
 	s := cowSpec()
 	s.Rootfs = spec.RootfsRO
 	s.Mounts = []spec.Mount{{Kind: spec.MountTmpfs, Target: "/scratch"}}
 	p := buildPlan(t, newFakeHost(t, append(baseTree, "vmlinuz")...), s, func(in *Inputs) {
 		in.MountPoints = []string{"/usr/bin"}
+		in.Driver = DriverBinds
 	})
 	want := []Op{
 		{Kind: OpBind, Source: "/etc", Target: "/etc", ReadOnly: true},
@@ -236,6 +239,46 @@ func TestBuildReadOnly(t *testing.T) {
 	if p.Ops[n-1] != (Op{Kind: OpRootRO, Target: "/"}) ||
 		p.Ops[n-2] != (Op{Kind: OpTmpfs, Target: "/scratch", Mode: 0o1777, Data: "nosuid,nodev"}) {
 		t.Errorf("last ops = %+v, want the user's tmpfs then root-ro", p.Ops[n-2:])
+	}
+}
+
+// TestBuildReadOnlyOverlays: --rootfs ro is the copy-on-write layout with
+// every overlay read-only, and the root read-only last: the host's unix
+// sockets then show but connect nowhere, as in the copy-on-write view.
+func TestBuildReadOnlyOverlays(t *testing.T) {
+	s := cowSpec()
+	s.Rootfs = spec.RootfsRO
+	host := newFakeHost(t, append(baseTree, "vmlinuz")...)
+	p := buildPlan(t, host, s, func(in *Inputs) {
+		in.MountPoints = []string{"/usr/bin"}
+		in.Driver = DriverKernel
+	})
+	cow := buildPlan(t, host, cowSpec(), func(in *Inputs) {
+		in.MountPoints = []string{"/usr/bin"}
+		in.Driver = DriverKernel
+	})
+	if p.Root == nil || p.HostFS != nil {
+		t.Fatalf("root %+v hostfs %+v", p.Root, p.HostFS)
+	}
+	overlays := 0
+	for i, op := range p.Ops {
+		if op.Kind == OpOverlay {
+			overlays++
+			if !op.ReadOnly {
+				t.Errorf("overlay %s is not read-only", op.Target)
+			}
+			c := cow.Ops[i]
+			c.ReadOnly = true
+			if c != op {
+				t.Errorf("op %d: %+v, copy-on-write has %+v", i, op, cow.Ops[i])
+			}
+		}
+	}
+	if overlays == 0 || overlays != len(targets(cow.Ops, OpOverlay)) {
+		t.Errorf("%d overlays, copy-on-write has %v", overlays, targets(cow.Ops, OpOverlay))
+	}
+	if last := p.Ops[len(p.Ops)-1]; last != (Op{Kind: OpRootRO, Target: "/"}) {
+		t.Errorf("last op %+v, want root-ro", last)
 	}
 }
 

@@ -85,7 +85,7 @@ func (c *child) runCommand() *Exit {
 		if helper != nil {
 			helper.Close()
 		}
-		if nestFailed(err) {
+		if needsNestedNamespace(s.Caps) && nestFailed(err) {
 			return &Exit{Code: ExitSetup, ExecError: fmt.Sprintf("cannot start the command in a user namespace of its own (the one that locks the sandbox's mounts): %v; run `sbx doctor` for what this host allows", err)}
 		}
 		return &Exit{Code: ExecFailureStatus(err), ExecError: fmt.Sprintf("%s: %v", s.Command[0], explainExec(path, err))}

@@ -34,11 +34,11 @@ func Compile(o Options) (*Program, error) {
 }
 
 func link(mode Mode, source string, rs *ruleSet, def uint32) (*Program, error) {
-	insts, err := rs.assemble(def, hotOrder)
+	insts, err := rs.assemble(def)
 	if err != nil {
 		return nil, err
 	}
-	return &Program{Mode: mode, Source: source, Rules: len(rs.order), Filters: [][]Instruction{insts}}, nil
+	return &Program{Mode: mode, Source: source, Rules: len(rs.order), Filters: []Filter{insts}}, nil
 }
 
 // addProfile adds the rules of an evaluated OCI profile, in its order.

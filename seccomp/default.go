@@ -42,27 +42,6 @@ var nsSyscalls = []string{"clone", "unshare", "setns"}
 
 var nestedMountSyscalls = []string{"mount", "umount2", "pivot_root"}
 
-// hotOrder puts the most frequent syscalls of builds and test runs first. It
-// changes only the layout, not a verdict. With the kernel's action cache
-// (5.11+) unconditional allows never run the program; this matters for older
-// kernels and for clone, which has argument checks.
-var hotOrder = []string{
-	"read", "write", "close", "fstat", "newfstatat", "openat", "mmap", "munmap",
-	"futex", "brk", "rt_sigaction", "rt_sigprocmask", "lseek", "pread64",
-	"getdents64", "statx", "readlink", "readlinkat", "access", "faccessat2",
-	"faccessat", "ioctl", "wait4", "clone", "execve", "exit_group",
-	"mprotect", "fcntl", "stat", "lstat", "pipe2", "dup2", "dup3", "getpid",
-	"gettid", "getuid", "geteuid", "getgid", "getegid", "getppid",
-	"epoll_pwait", "epoll_wait", "epoll_ctl", "nanosleep", "clock_gettime",
-	"clock_nanosleep", "sched_yield", "madvise", "sigaltstack",
-	"rt_sigreturn", "tgkill", "getrandom", "poll", "ppoll", "pselect6",
-	"writev", "readv", "pwrite64", "prlimit64", "set_robust_list", "rseq",
-	"set_tid_address", "arch_prctl", "exit", "getcwd", "chdir", "fchdir",
-	"unlinkat", "unlink", "renameat2", "rename", "mkdirat", "mkdir",
-	"umask", "uname", "fchmod", "fchmodat", "utimensat", "socket",
-	"connect", "sendto", "recvfrom", "sendmsg", "recvmsg", "vfork",
-}
-
 // defaultRules is Docker's default profile for the caps, under sbx's own
 // rules, which are added first and so take precedence for their syscalls.
 func defaultRules(o Options) (*ruleSet, uint32, error) {

@@ -38,7 +38,6 @@ type entry struct {
 	nr      uint32
 	clauses []clause
 	closed  bool // an unconditional clause ends the chain; later ones are unreachable
-	placed  bool // scratch for ordered
 	first   [1]clause
 }
 
@@ -120,30 +119,4 @@ func (rs *ruleSet) addAll(names []string, c clause) {
 	for _, n := range names {
 		rs.add(n, c)
 	}
-}
-
-// ordered returns the entries with the names in hot first, in hot's order,
-// then the others in the order they were added. Only the layout changes:
-// each syscall's own chain keeps its order.
-func (rs *ruleSet) ordered(hot []string) []*entry {
-	out := make([]*entry, 0, len(rs.order))
-	for _, e := range rs.order {
-		e.placed = false
-	}
-	for _, name := range hot {
-		num, ok := rs.info.SyscallNames[name]
-		if !ok {
-			continue
-		}
-		if e := rs.byNr[uint32(num|rs.info.SeccompMask)]; e != nil && !e.placed {
-			e.placed = true
-			out = append(out, e)
-		}
-	}
-	for _, e := range rs.order {
-		if !e.placed {
-			out = append(out, e)
-		}
-	}
-	return out
 }

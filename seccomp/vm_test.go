@@ -129,9 +129,9 @@ func mustCompile(t testing.TB, o Options) *Program {
 
 func TestPrecedence(t *testing.T) {
 	// Two filters: the more restrictive result wins, whichever filter.
-	allow := []Instruction{{Op: 0x06, K: unix.SECCOMP_RET_ALLOW}}
-	eperm := []Instruction{{Op: 0x06, K: retEPERM}}
-	for _, fs := range [][][]Instruction{{allow, eperm}, {eperm, allow}} {
+	allow := Filter{{Op: 0x06, K: unix.SECCOMP_RET_ALLOW}}
+	eperm := Filter{{Op: 0x06, K: retEPERM}}
+	for _, fs := range [][]Filter{{allow, eperm}, {eperm, allow}} {
 		p := &Program{Filters: fs}
 		if got := newVMs(t, p).run(t, call{}); got != retEPERM {
 			t.Errorf("got %s, want ERRNO(EPERM)", retName(got))

@@ -33,7 +33,7 @@ func TestDefaultSearch(t *testing.T) {
 	for n := range info.SyscallNumbers {
 		maxNr = max(maxNr, n)
 	}
-	for _, o := range []Options{{}, {Caps: dockerCaps}, {Caps: withAdmin}, {Caps: dockerCaps, AllowNestedUserns: true}} {
+	for _, o := range defaultConfigs {
 		rs, def, err := defaultRules(o)
 		if err != nil {
 			t.Fatal(err)
@@ -204,15 +204,8 @@ func TestFileLongJumps(t *testing.T) {
 // one high-word test among equalities (socket's domains) and elastic's.
 func TestConditionValues(t *testing.T) {
 	info := native(t)
-	for _, o := range []Options{{}, {Caps: dockerCaps}, {Caps: withAdmin}, {Caps: dockerCaps, AllowNestedUserns: true}} {
-		rs, def, err := defaultRules(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := link(ModeDefault, "", rs, def)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, o := range defaultConfigs {
+		rs, def, p := linkDefault(t, o)
 		v := newVMs(t, p)
 		for _, e := range rs.order {
 			vals := map[uint64]bool{}

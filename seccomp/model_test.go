@@ -96,19 +96,31 @@ func argPatterns() [][6]uint64 {
 	return out
 }
 
+// defaultConfigs are the default filter's configurations the layout tests
+// go through: no capabilities, Docker's, with CAP_SYS_ADMIN, and nested
+// namespaces allowed.
+var defaultConfigs = []Options{{}, {Caps: dockerCaps}, {Caps: withAdmin}, {Caps: dockerCaps, AllowNestedUserns: true}}
+
+// linkDefault compiles o's default rules and lays them out.
+func linkDefault(t *testing.T, o Options) (*ruleSet, uint32, *Program) {
+	t.Helper()
+	rs, def, err := defaultRules(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := link(ModeDefault, "", rs, def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs, def, p
+}
+
 // TestModel checks every syscall number of the native table (and some past
 // it) with every argument pattern against the rule set.
 func TestModel(t *testing.T) {
 	info := native(t)
-	for _, o := range []Options{{}, {Caps: dockerCaps}, {Caps: withAdmin}, {Caps: dockerCaps, AllowNestedUserns: true}} {
-		rs, def, err := defaultRules(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := link(ModeDefault, "", rs, def)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, o := range defaultConfigs {
+		rs, def, p := linkDefault(t, o)
 		v := newVMs(t, p)
 		maxNr := 0
 		for n := range info.SyscallNumbers {

@@ -56,8 +56,10 @@ directories are visible copy-on-write: the command can write anywhere, and
 nothing reaches the host except in the working directory and --bind paths.
 Secrets under your home (~/.ssh, ~/.aws, ~/.docker, histories, ...) are
 hidden, the workdir's git hooks and code-running git config never reach the
-host, and only a short list of environment variables passes. The mounts that
-hide and protect are locked: not even root inside can undo them.
+host, and only a short list of environment variables passes. Root inside holds
+Docker's default capabilities (no CAP_SYS_ADMIN: no mount or umount) under
+no_new_privs and a seccomp filter, so what hides and protects cannot be
+undone; --cap-add, --seccomp and --allow-nested-userns loosen that.
 
 Examples:
   sbx run -- make test                 # build and test, the host untouched

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,13 +28,7 @@ func runCaptured(t *testing.T, dir string, args ...string) (int, string) {
 
 func reportedView(t *testing.T, path string) string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	must(t, err)
-	var rec struct {
-		View string `json:"view"`
-	}
-	must(t, json.Unmarshal(b, &rec))
-	return rec.View
+	return readRecord(t, path).View
 }
 
 // TestRunViewInReport checks which view of the host a run had, in the

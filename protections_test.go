@@ -12,13 +12,19 @@ import (
 	"github.com/sbx-sandbox/sbx/report"
 )
 
-func reportedProtections(t *testing.T, path string) *report.Protections {
+// readRecord reads the run record that --report wrote at path.
+func readRecord(t *testing.T, path string) report.Record {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	must(t, err)
 	var rec report.Record
 	must(t, json.Unmarshal(b, &rec))
-	return rec.Protections
+	return rec
+}
+
+func reportedProtections(t *testing.T, path string) *report.Protections {
+	t.Helper()
+	return readRecord(t, path).Protections
 }
 
 // TestRunProtectionsInReport checks that the report says which filter and

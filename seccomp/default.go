@@ -36,8 +36,9 @@ const nsFlags = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.
 // classic mount calls come with them, as rootless tools (bwrap, podman,
 // buildah) mount in the namespaces they make. The kernel grants a mount
 // only over a mount namespace whose owner the caller holds CAP_SYS_ADMIN
-// in: one the command made itself, never the sandbox's (its mounts are
-// locked below PID 1's namespace). The new mount API stays denied.
+// in: one the command made itself, never the sandbox's (the command holds
+// no CAP_SYS_ADMIN over it, and copied into a namespace the command makes
+// its mounts are locked). The new mount API stays denied.
 var nsSyscalls = []string{"clone", "unshare", "setns"}
 
 var nestedMountSyscalls = []string{"mount", "umount2", "pivot_root"}

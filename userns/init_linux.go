@@ -120,9 +120,10 @@ func (c *child) loopbackUp() error {
 }
 
 // unprivilegedNet lets the command bind ports below 1024 and open ICMP
-// echo sockets in the sandbox's own network namespace, as Docker does: the
-// command runs in a nested user namespace (see nestedCloneflags) and so
-// holds no capability over this network namespace at all.
+// echo sockets in the sandbox's own network namespace, as Docker does:
+// whatever its capabilities (none as another uid than root, none over this
+// namespace from a nested user namespace, and CAP_NET_BIND_SERVICE may be
+// dropped), a build's test servers and ping work.
 func unprivilegedNet() error {
 	if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0"), 0); errors.Is(err, unix.EROFS) {
 		return fmt.Errorf("allow low ports: /proc/sys is read-only here, as a container mounts it (Docker: start it with --security-opt systempaths=unconfined): %w", err)

@@ -1,0 +1,116 @@
+package slirp
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+const (
+	// udpIdle ends a flow that carried nothing either way for this long,
+	// as a NAT forgets it.
+	udpIdle = 90 * time.Second
+	// maxDatagram is the largest UDP payload over IPv4.
+	maxDatagram = 65507
+)
+
+// forwardUDP decides a flow on its first datagram. A denied flow is left
+// unhandled, and the stack answers ICMP port unreachable, as a host with
+// nothing listening would; an allowed one gets a host socket of its own.
+func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
+	id := r.ID()
+	dst := addrPort(id.LocalAddress, id.LocalPort)
+	start := time.Now()
+	ev := Event{Time: start, Proto: "udp"}
+	host, v := n.decide("udp", dst)
+	ev.setDestination(host, v)
+	if !v.Allow {
+		n.log.connection(ev, false)
+		return false
+	}
+	select {
+	case n.udpSlots <- struct{}{}:
+	default:
+		ev.Error = "too many flows"
+		n.log.connection(ev, false)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+	hostConn, err := n.cfg.Dial(ctx, "udp", host.String())
+	cancel()
+	if err != nil {
+		<-n.udpSlots
+		ev.Error = dialError(err)
+		n.log.connection(ev, true)
+		return false
+	}
+	var wq waiter.Queue
+	ep, terr := r.CreateEndpoint(&wq)
+	if terr != nil {
+		<-n.udpSlots
+		hostConn.Close()
+		ev.Error = terr.String()
+		n.log.connection(ev, true)
+		return true
+	}
+	sandboxConn := gonet.NewUDPConn(&wq, ep)
+	go func() {
+		defer func() { <-n.udpSlots }()
+		out, in := n.relayUDP(sandboxConn, hostConn)
+		ev.BytesOut, ev.BytesIn = out, in
+		ev.DurationMS = msSince(start)
+		n.log.connection(ev, true)
+	}()
+	return true
+}
+
+// relayUDP carries datagrams both ways until the flow has been idle for
+// udpIdle, or the network closes.
+func (n *Network) relayUDP(sandbox, host net.Conn) (out, in int64) {
+	var once sync.Once
+	closeBoth := func() {
+		once.Do(func() {
+			sandbox.Close()
+			host.Close()
+		})
+	}
+	unregister := n.onClose(closeBoth)
+	defer unregister()
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	var wg sync.WaitGroup
+	var o, i atomic.Int64
+	copyDatagrams := func(dst, src net.Conn, count *atomic.Int64) {
+		defer wg.Done()
+		defer closeBoth()
+		buf := make([]byte, maxDatagram)
+		for {
+			src.SetReadDeadline(time.Now().Add(udpIdle))
+			nr, err := src.Read(buf)
+			if err != nil {
+				// A deadline in one direction while the other still
+				// carries datagrams is not the end of the flow.
+				if ne, ok := err.(net.Error); ok && ne.Timeout() &&
+					time.Since(time.Unix(0, last.Load())) < udpIdle {
+					continue
+				}
+				return
+			}
+			last.Store(time.Now().UnixNano())
+			if _, err := dst.Write(buf[:nr]); err == nil {
+				count.Add(int64(nr))
+			}
+		}
+	}
+	wg.Add(2)
+	go copyDatagrams(host, sandbox, &o)
+	go copyDatagrams(sandbox, host, &i)
+	wg.Wait()
+	return o.Load(), i.Load()
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/sbx-sandbox/sbx/run"
 	"github.com/sbx-sandbox/sbx/spec"
 )
 
@@ -22,31 +23,36 @@ type cli struct {
 }
 
 type runCmd struct {
-	Hostname   string        `default:"sbx" placeholder:"NAME" help:"Hostname inside. Default: ${default}."`
-	Workdir    string        `placeholder:"DIR" help:"Directory bound read-write at the same path, and where the command starts (default: the current directory). Its git hooks and code-running git config are protected (--git-protect)."`
-	Bind       []string      `sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-write (repeatable; binds, tmpfs and hides apply in the order given)."`
-	RoBind     []string      `name:"ro-bind" sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-only."`
-	Tmpfs      []string      `sep:"none" placeholder:"DST" help:"Mount an empty tmpfs at DST."`
-	Hide       []string      `sep:"none" placeholder:"PATH" help:"Hide PATH: an empty read-only directory or file in its place."`
-	Rootfs     string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (every write succeeds inside, at any depth, and is discarded; host root's files are root's inside) or read-only. Default: ${default}."`
-	Home       string        `enum:"cow,empty" default:"cow" placeholder:"cow|empty" help:"Your home directories ($HOME and the one in /etc/passwd). cow: copy-on-write like the rest of the host, with keys, tokens and histories hidden. empty: an empty directory instead; only the workdir and binds under them show (the workdir must not be a home or hold one). Default: ${default}."`
-	Keep       string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers) in DIR, a new or empty directory, not a symbolic link."`
-	Diff       bool          `help:"Print what the run changed outside its binds (added, modified, deleted) on stderr."`
-	GitProtect string        `name:"git-protect" enum:"on,off" default:"on" placeholder:"on|off" help:"on: the workdir's git hooks stay read-only and git config keys that run programs (core.fsmonitor, core.hooksPath, filter.*, alias.*, ...) never reach the host; other git changes persist. off: the command may plant hooks and config that your git runs later on the host. Default: ${default}."`
-	Env        []string      `sep:"none" placeholder:"K=V|K" help:"Set K=V, or pass the caller's K (even one that looks secret)."`
-	EnvAll     bool          `name:"env-all" help:"Pass every variable of the caller's environment except secret-looking names (*TOKEN*, *SECRET*, *PASSWORD*, *_KEY, AWS_*, ...), not only the allowlist."`
-	UID        int           `name:"uid" placeholder:"N" help:"User id inside. Default: 0."`
-	GID        int           `name:"gid" placeholder:"N" help:"Group id inside. Default: 0."`
-	MapUsers   string        `name:"map-users" enum:"auto,none" default:"auto" placeholder:"auto|none" help:"auto: ids 1..65535 inside map to your /etc/subuid range through newuidmap when available (chown and package managers work); none: only your own id. Default: ${default}."`
-	Timeout    time.Duration `placeholder:"DUR" help:"Kill the run after DUR (e.g. 90s, 10m): SIGTERM to every process, SIGKILL after --grace; exit 124. Default: no limit."`
-	Grace      time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout. Default: ${default}."`
-	Report     string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE (created before the command starts; not a symbolic link)."`
-	Net        string        `enum:"none,slirp,host" default:"none" placeholder:"none|slirp|host" help:"none: loopback only. host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation. slirp: not available yet. Default: ${default}."`
-	Seccomp    string        `default:"default" placeholder:"default|unconfined|FILE" help:"System call filter. default: Docker's default profile, plus denials of keyrings, bpf, perf_event_open, userfaultfd, io_uring, kexec, module loading, open_by_handle_at, the new mount API, the 32-bit and x32 tables, TIOCSTI and TIOCLINUX, and new namespaces (see --allow-nested-userns); a denied call fails with EPERM. FILE: an OCI or Docker seccomp profile (JSON). unconfined: no filter. Default: ${default}."`
-	CapAdd     []string      `name:"cap-add" sep:"none" placeholder:"CAP" help:"Add a capability to the default set (Docker's: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP SETFCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE). Names as in capabilities(7), with or without CAP_; ALL for every one. Repeatable."`
-	CapDrop    []string      `name:"cap-drop" sep:"none" placeholder:"CAP" help:"Drop a capability from the set; ALL drops every one (then --cap-add adds back). Repeatable."`
-	NestedNS   bool          `name:"allow-nested-userns" help:"Let the command create and join namespaces of its own (clone, unshare, setns with namespace flags) and mount in them (mount, umount2, pivot_root; never over the sandbox's own mounts), as rootless container tools, bwrap and browsers' sandboxes need. Off by default: nested namespaces are the kernel surface behind most container escapes."`
-	Command    []string      `arg:"" passthrough:"partial" name:"command" help:"The command and its arguments, after --."`
+	Hostname          string        `default:"sbx" placeholder:"NAME" help:"Hostname inside. Default: ${default}."`
+	Workdir           string        `placeholder:"DIR" help:"Directory bound read-write at the same path, and where the command starts (default: the current directory). Its git hooks and code-running git config are protected (--git-protect)."`
+	Bind              []string      `sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-write (repeatable; binds, tmpfs and hides apply in the order given)."`
+	RoBind            []string      `name:"ro-bind" sep:"none" placeholder:"SRC[:DST]" help:"Bind a host path read-only."`
+	Tmpfs             []string      `sep:"none" placeholder:"DST" help:"Mount an empty tmpfs at DST."`
+	Hide              []string      `sep:"none" placeholder:"PATH" help:"Hide PATH: an empty read-only directory or file in its place."`
+	Rootfs            string        `enum:"cow,ro" default:"cow" placeholder:"cow|ro" help:"Host view: copy-on-write (every write succeeds inside, at any depth, and is discarded; host root's files are root's inside) or read-only. Default: ${default}."`
+	Home              string        `enum:"cow,empty" default:"cow" placeholder:"cow|empty" help:"Your home directories ($HOME and the one in /etc/passwd). cow: copy-on-write like the rest of the host, with keys, tokens and histories hidden. empty: an empty directory instead; only the workdir and binds under them show (the workdir must not be a home or hold one). Default: ${default}."`
+	Keep              string        `placeholder:"DIR" help:"Keep the files the run changed (its upper layers) in DIR, a new or empty directory, not a symbolic link."`
+	Diff              bool          `help:"Print what the run changed outside its binds (added, modified, deleted) on stderr."`
+	GitProtect        string        `name:"git-protect" enum:"on,off" default:"on" placeholder:"on|off" help:"on: the workdir's git hooks stay read-only and git config keys that run programs (core.fsmonitor, core.hooksPath, filter.*, alias.*, ...) never reach the host; other git changes persist. off: the command may plant hooks and config that your git runs later on the host. Default: ${default}."`
+	Env               []string      `sep:"none" placeholder:"K=V|K" help:"Set K=V, or pass the caller's K (even one that looks secret)."`
+	EnvAll            bool          `name:"env-all" help:"Pass every variable of the caller's environment except secret-looking names (*TOKEN*, *SECRET*, *PASSWORD*, *_KEY, AWS_*, ...), not only the allowlist."`
+	UID               int           `name:"uid" placeholder:"N" help:"User id inside. Default: 0."`
+	GID               int           `name:"gid" placeholder:"N" help:"Group id inside. Default: 0."`
+	MapUsers          string        `name:"map-users" enum:"auto,none" default:"auto" placeholder:"auto|none" help:"auto: ids 1..65535 inside map to your /etc/subuid range through newuidmap when available (chown and package managers work); none: only your own id. Default: ${default}."`
+	Timeout           time.Duration `placeholder:"DUR" help:"Kill the run after DUR (e.g. 90s, 10m): SIGTERM to every process, SIGKILL after --grace; exit 124. Default: no limit."`
+	Grace             time.Duration `default:"10s" placeholder:"DUR" help:"Time between SIGTERM and SIGKILL on timeout. Default: ${default}."`
+	Report            string        `placeholder:"FILE" help:"Write a JSON record of the run to FILE (created before the command starts; not a symbolic link)."`
+	Net               string        `enum:"none,slirp,host," default:"" placeholder:"none|slirp|host" help:"none (the default, unless a flag below asks for slirp): loopback only. slirp (also a bare --net): a network of the sandbox's own, served inside sbx: the command reaches the internet through the host's sockets, but not the host's loopback, its own addresses, link-local, cloud metadata (169.254.169.254) or private ranges, unless --allow-net or --allow-host-loopback says so; DNS at 10.0.2.3. host: SHARES THE HOST'S NETWORK, including services on its 127.0.0.1 and its abstract unix sockets; no isolation."`
+	AllowNet          []string      `name:"allow-net" sep:"none" placeholder:"RULE" help:"Allow only what the rules name (repeatable; implies --net slirp): host[:port], IP[:port], CIDR[:port] ([IPv6]:port) or *.domain[:port]. A name rule allows the addresses the built-in DNS answered for it in this run; DNS questions for names no rule names are refused and never leave the sandbox. A private, loopback or metadata address opens only to a rule that names it by address or range, never through a name."`
+	AllowHostLoopback bool          `name:"allow-host-loopback" help:"Let the sandbox reach the host's 127.0.0.1 through the gateway 10.0.2.2 (implies --net slirp)."`
+	Publish           []string      `short:"p" sep:"none" placeholder:"[IP:]HOSTPORT:PORT[/tcp|udp]" help:"Listen on the host (127.0.0.1 unless IP is given) and carry connections to PORT inside (repeatable; implies --net slirp)."`
+	DNSUpstream       string        `name:"dns-upstream" placeholder:"ADDR" help:"The resolver the built-in DNS forwards to: IP or IP:PORT (default: the host's, from /etc/resolv.conf; implies --net slirp)."`
+	NetLog            string        `name:"net-log" placeholder:"FILE" help:"Write one JSON line per connection and per DNS question, allowed or denied, with the rule that decided and the bytes each way (implies --net slirp; not a symbolic link)."`
+	Seccomp           string        `default:"default" placeholder:"default|unconfined|FILE" help:"System call filter. default: Docker's default profile, plus denials of keyrings, bpf, perf_event_open, userfaultfd, io_uring, kexec, module loading, open_by_handle_at, the new mount API, the 32-bit and x32 tables, TIOCSTI and TIOCLINUX, and new namespaces (see --allow-nested-userns); a denied call fails with EPERM. FILE: an OCI or Docker seccomp profile (JSON). unconfined: no filter. Default: ${default}."`
+	CapAdd            []string      `name:"cap-add" sep:"none" placeholder:"CAP" help:"Add a capability to the default set (Docker's: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP SETFCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE). Names as in capabilities(7), with or without CAP_; ALL for every one. Repeatable."`
+	CapDrop           []string      `name:"cap-drop" sep:"none" placeholder:"CAP" help:"Drop a capability from the set; ALL drops every one (then --cap-add adds back). Repeatable."`
+	NestedNS          bool          `name:"allow-nested-userns" help:"Let the command create and join namespaces of its own (clone, unshare, setns with namespace flags) and mount in them (mount, umount2, pivot_root; never over the sandbox's own mounts), as rootless container tools, bwrap and browsers' sandboxes need. Off by default: nested namespaces are the kernel surface behind most container escapes."`
+	Command           []string      `arg:"" passthrough:"partial" name:"command" help:"The command and its arguments, after --."`
 }
 
 func (r *runCmd) Help() string {
@@ -124,7 +130,7 @@ func runCLI(args []string) int {
 			fmt.Fprintln(os.Stderr, noCommand)
 			return 125
 		}
-		return c.Run.run(mounts)
+		return run.Main(c.Run.options(mounts))
 	case "doctor":
 		return c.Doctor.run()
 	case "version":
@@ -135,12 +141,26 @@ func runCLI(args []string) int {
 	return 125
 }
 
+// options are the flags of `sbx run` as the run takes them; what sbx
+// learns of its host and caller, the run finds out itself.
+func (r *runCmd) options(mounts []spec.Mount) spec.Options {
+	return spec.Options{
+		Command: r.Command, Hostname: r.Hostname, Workdir: r.Workdir, Mounts: mounts,
+		Rootfs: r.Rootfs, Home: r.Home, Keep: r.Keep, Diff: r.Diff, GitProtect: r.GitProtect,
+		Env: r.Env, EnvAll: r.EnvAll, UID: r.UID, GID: r.GID, MapUsers: r.MapUsers,
+		Net: r.Net, Timeout: r.Timeout, Grace: r.Grace, Report: r.Report,
+		CapAdd: r.CapAdd, CapDrop: r.CapDrop, Seccomp: r.Seccomp, AllowNestedUserns: r.NestedNS,
+		AllowNet: r.AllowNet, AllowHostLoopback: r.AllowHostLoopback, Publish: r.Publish,
+		DNSUpstream: r.DNSUpstream, NetLog: r.NetLog,
+	}
+}
+
 // bareNetMeansSlirp rewrites a bare --net (one not followed by a value) to
 // --net=slirp, which kong cannot express. Only sbx's own flags count: the
 // scan stops at "--" and at the command (the first positional argument).
 func bareNetMeansSlirp(args []string) []string {
 	out := append([]string(nil), args...)
-	valueless := map[string]bool{"--diff": true, "--help": true, "-h": true, "--env-all": true, "--allow-nested-userns": true}
+	valueless := map[string]bool{"--diff": true, "--help": true, "-h": true, "--env-all": true, "--allow-nested-userns": true, "--allow-host-loopback": true}
 	for i := 0; i < len(out); i++ {
 		a := out[i]
 		switch {

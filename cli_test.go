@@ -97,7 +97,9 @@ func TestOrderedMountsEqualsFormAndNone(t *testing.T) {
 	if err != nil || got != nil {
 		t.Errorf("no mount flags: got %+v, %v; want none", got, err)
 	}
-	if r.Net != "none" || r.Rootfs != "cow" || r.MapUsers != "auto" || r.Hostname != "h" {
+	// --net stays unset: the Spec makes it none, or slirp when a network
+	// flag asks for it.
+	if r.Net != "" || r.Rootfs != "cow" || r.MapUsers != "auto" || r.Hostname != "h" {
 		t.Errorf("defaults: net %q rootfs %q map-users %q hostname %q", r.Net, r.Rootfs, r.MapUsers, r.Hostname)
 	}
 }
@@ -111,8 +113,8 @@ func TestBareNetInCommand(t *testing.T) {
 		t.Errorf("bareNetMeansSlirp(%q) = %q, want it unchanged", in, got)
 	}
 	r, _, err := parseRun(t, in...)
-	if err != nil || !reflect.DeepEqual(r.Command, []string{"tool", "--net", "-v"}) || r.Net != "none" {
-		t.Errorf("Command = %q, Net = %q, %v; want [tool --net -v], none", r.Command, r.Net, err)
+	if err != nil || !reflect.DeepEqual(r.Command, []string{"tool", "--net", "-v"}) || r.Net != "" {
+		t.Errorf("Command = %q, Net = %q, %v; want [tool --net -v], unset", r.Command, r.Net, err)
 	}
 }
 

@@ -8,9 +8,11 @@
 // sbx runs a command in a rootless sandbox: its own user, PID, mount, UTS,
 // IPC and network namespaces, and a copy-on-write view of the host.
 //
-// The path of a run: main.go (flags → Spec) → run.go (state, plan, id maps)
-// → userns.Sandbox.Run (the parent) → userns.InitMain (PID 1 inside, its
-// setup steps top to bottom).
+// The path of a run: cli.go (flags → spec.Options) → run.Main (the Spec,
+// then the run's parts in order, run/run.go: ids, record, root file system,
+// protections) → userns.Sandbox.Run (the parent) → userns.InitMain (PID 1
+// inside, its setup steps top to bottom); then the parts stop in reverse,
+// the report last. main.go and cli.go only parse and dispatch.
 package main
 
 import (

@@ -16,6 +16,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 
+	"github.com/sbx-sandbox/sbx/doctor"
+	"github.com/sbx-sandbox/sbx/internal/runtest"
 	"github.com/sbx-sandbox/sbx/rootfs"
 )
 
@@ -40,8 +42,9 @@ func TestScripts(t *testing.T) {
 // tests run as root: rootless is the product.
 const unprivilegedUserEnv = "SBX_TEST_USER"
 
-// TestScriptsUnprivileged runs the same scripts again as an unprivileged
-// user when the tests run as root. CI creates the user (.ci/run).
+// TestScriptsUnprivileged runs the same scripts, and the tests of whole
+// runs here and in the run package, again as an unprivileged user when the
+// tests run as root. CI creates the user (.ci/run).
 func TestScriptsUnprivileged(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("already unprivileged: TestScripts runs the scripts as this user")
@@ -75,6 +78,12 @@ func TestScriptsUnprivileged(t *testing.T) {
 	probe, err := probeBinary()
 	must(t, err)
 	must(t, copyFile(probe, filepath.Join(dir, "probe"), 0o755))
+	// The run package's tests of whole runs go too (some only mean
+	// something unprivileged, as TestRunWithoutFUSEView), built here.
+	runTests := filepath.Join(dir, "run.test")
+	if out, err := exec.Command("go", "test", "-c", "-o", runTests, "./run").CombinedOutput(); err != nil {
+		t.Fatalf("building the run package's tests: %v\n%s", err, out)
+	}
 	must(t, filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -82,26 +91,30 @@ func TestScriptsUnprivileged(t *testing.T) {
 		return os.Lchown(p, uid, gid)
 	}))
 
-	args := []string{"-test.run=^(TestScripts|TestRun.*)$", "-test.count=1"}
-	if testing.Verbose() {
-		args = append(args, "-test.v")
+	asUser := func(what, bin, tests string) {
+		args := []string{"-test.run=" + tests, "-test.count=1"}
+		if testing.Verbose() {
+			args = append(args, "-test.v")
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Env = []string{
+			"PATH=" + os.Getenv("PATH"),
+			"HOME=" + u.HomeDir,
+			"USER=" + name,
+			"TMPDIR=" + tmp,
+			"CI=" + os.Getenv("CI"),
+			probeEnv + "=" + filepath.Join(dir, "probe"),
+		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		out, err := cmd.CombinedOutput()
+		t.Logf("%s as %s (uid %d):\n%s", what, name, uid, out)
+		if err != nil {
+			t.Errorf("%s failed as unprivileged user %s: %v", what, name, err)
+		}
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + u.HomeDir,
-		"USER=" + name,
-		"TMPDIR=" + tmp,
-		"CI=" + os.Getenv("CI"),
-		probeEnv + "=" + filepath.Join(dir, "probe"),
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	out, err := cmd.CombinedOutput()
-	t.Logf("scripts as %s (uid %d):\n%s", name, uid, out)
-	if err != nil {
-		t.Fatalf("scripts failed as unprivileged user %s: %v", name, err)
-	}
+	asUser("scripts", bin, "^(TestScripts|TestRun.*)$")
+	asUser("the run package's tests", runTests, "^TestRun")
 }
 
 func scriptParams() testscript.Params {
@@ -115,6 +128,9 @@ func scriptParams() testscript.Params {
 			"waitfile": cmdWaitFile,
 			"noproc":   cmdNoProc,
 			"stale":    cmdStale,
+			"serve":    cmdServe,
+			"dnsasked": cmdDNSAsked,
+			"freeport": cmdFreePort,
 		},
 	}
 }
@@ -173,6 +189,9 @@ var conditions = map[string]struct {
 	// The system's Python with venv and ensurepip (Debian: python3-venv),
 	// for the scripts that make a virtual environment (works_python_venv).
 	"pyvenv": {"/usr/bin/python3 with the venv and ensurepip modules (python3-venv)", hasPyVenv, always},
+	// --net slirp opens a TAP: stock distributions ship /dev/net/tun 0666.
+	"tun":  {"a read-write /dev/net/tun, for --net slirp", hasTun, always},
+	"curl": {"curl, the HTTP client of the network scripts", func() bool { return has("curl") }, always},
 }
 
 func cowView() bool {
@@ -204,15 +223,20 @@ func has(bin string) bool {
 }
 
 func hasSubUIDs() bool {
-	if _, err := lookSystemPath("newuidmap"); err != nil {
+	if !has("newuidmap") {
 		return false
 	}
 	name := strconv.Itoa(os.Getuid())
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	_, ok := subRange("/etc/subuid", name, os.Getuid())
-	return ok
+	f, err := os.Open("/etc/subuid")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, count, ok := doctor.ParseSubIDs(f, name, os.Getuid())
+	return ok && count > 0
 }
 
 // cmdWaitFile waits up to 10 s for a file to exist: a sandboxed command
@@ -302,20 +326,9 @@ func cmdStale(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // gap reports a test that cannot run here. In CI a gap fails the run.
-func gap(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI: %s", why)
-	}
-	t.Skip(why)
-}
+var gap = runtest.Gap
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+var must = runtest.Must
 
 func copyFile(src, dst string, mode os.FileMode) error {
 	b, err := os.ReadFile(src)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,22 +8,20 @@ import (
 	"testing"
 
 	"github.com/sbx-sandbox/sbx/caps"
+	"github.com/sbx-sandbox/sbx/internal/runtest"
 	"github.com/sbx-sandbox/sbx/report"
 )
 
-// readRecord reads the run record that --report wrote at path.
-func readRecord(t *testing.T, path string) report.Record {
+// runCaptured runs `sbx run ARGS...` in this process with dir as the
+// working directory, and returns its status and sbx's own stderr.
+func runCaptured(t *testing.T, dir string, args ...string) (int, string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	must(t, err)
-	var rec report.Record
-	must(t, json.Unmarshal(b, &rec))
-	return rec
+	return runtest.Captured(t, dir, func() int { return runCLI(append([]string{"run"}, args...)) })
 }
 
 func reportedProtections(t *testing.T, path string) *report.Protections {
 	t.Helper()
-	return readRecord(t, path).Protections
+	return runtest.ReadRecord(t, path).Protections
 }
 
 // TestRunProtectionsInReport checks that the report says which filter and

@@ -4,6 +4,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -208,4 +209,34 @@ func (f *File) Close() error {
 	unix.Close(f.dir)
 	f.fd, f.dir = -1, -1
 	return err
+}
+
+// Stream empties the file and returns a writer that appends to it through
+// the descriptor, for a log written during the run (--net-log).
+func (f *File) Stream() (io.Writer, error) {
+	if err := unix.Ftruncate(f.fd, 0); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.path, err)
+	}
+	return &stream{f: f}, nil
+}
+
+type stream struct {
+	f   *File
+	off int64
+}
+
+func (s *stream) Write(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		n, err := unix.Pwrite(s.f.fd, b[done:], s.off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, fmt.Errorf("%s: %w", s.f.path, err)
+		}
+		done += n
+		s.off += int64(n)
+	}
+	return done, nil
 }

@@ -45,6 +45,9 @@ func (b *builder) system() {
 	if fi, err := b.in.Host.Lstat("/etc"); err == nil && fi.IsDir() {
 		b.add(Op{Kind: OpBind, Source: b.in.State.Hosts(), Target: "/etc/hosts"})
 		b.add(Op{Kind: OpBind, Source: b.in.State.Hostname(), Target: "/etc/hostname"})
+		if b.in.Spec.Net == spec.NetSlirp {
+			b.add(Op{Kind: OpBind, Source: b.in.State.ResolvConf(), Target: "/etc/resolv.conf"})
+		}
 	}
 }
 

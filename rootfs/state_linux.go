@@ -1,6 +1,8 @@
 package rootfs
 
 import (
+	"github.com/sbx-sandbox/sbx/slirp/tap"
+
 	"errors"
 	"fmt"
 	"io"
@@ -168,6 +170,11 @@ func (s StateDir) WriteFiles(hostname string) error {
 		return err
 	}
 	if err := os.WriteFile(s.Hostname(), []byte(hostname+"\n"), 0o644); err != nil {
+		return err
+	}
+	// Bound over /etc/resolv.conf with --net slirp, where the built-in
+	// resolver is the only one the sandbox can reach.
+	if err := os.WriteFile(s.ResolvConf(), []byte("nameserver "+tap.DNSIP.String()+"\n"), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(s.Empty(), nil, 0o444)

@@ -18,6 +18,7 @@ func (s StateDir) HostFS() string        { return filepath.Join(string(s), "host
 func (s StateDir) VarTmp() string        { return filepath.Join(string(s), "var-tmp") }
 func (s StateDir) Hosts() string         { return filepath.Join(string(s), "files", "hosts") }
 func (s StateDir) Hostname() string      { return filepath.Join(string(s), "files", "hostname") }
+func (s StateDir) ResolvConf() string    { return filepath.Join(string(s), "files", "resolv.conf") }
 func (s StateDir) Empty() string         { return filepath.Join(string(s), "files", "empty") }
 func (s StateDir) Lock() string          { return filepath.Join(string(s), "lock") }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,6 +41,13 @@ type Options struct {
 	LastCap           int
 	Seccomp           string // --seccomp: default, unconfined or FILE
 	AllowNestedUserns bool
+	// The network's flags; each but --net implies --net slirp. Their
+	// values are checked by the network when the run starts.
+	AllowNet          []string
+	AllowHostLoopback bool
+	Publish           []string
+	DNSUpstream       string
+	NetLog            string
 }
 
 // Caller is what Build needs to know about the process that invoked sbx.
@@ -47,10 +55,6 @@ type Caller struct {
 	Env []string
 	Cwd string
 }
-
-// ErrSlirpUnavailable is returned for --net slirp until the user-space
-// network stack lands.
-var ErrSlirpUnavailable = errors.New("--net slirp is not available yet in this version of sbx; use --net none (default) or --net host")
 
 // Build turns flag values into a Spec: it resolves relative paths against the
 // caller's working directory, validates every value and filters the
@@ -111,15 +115,8 @@ func Build(o Options, c Caller) (*Spec, error) {
 	default:
 		return nil, fmt.Errorf("--map-users %q: expected auto or none", o.MapUsers)
 	}
-	switch NetMode(o.Net) {
-	case NetNone, "":
-		s.Net = NetNone
-	case NetHost:
-		s.Net = NetHost
-	case NetSlirp:
-		return nil, ErrSlirpUnavailable
-	default:
-		return nil, fmt.Errorf("--net %q: expected none, slirp or host", o.Net)
+	if err := s.network(o, c.Cwd); err != nil {
+		return nil, err
 	}
 	if o.UID < 0 || o.UID > 65535 || o.GID < 0 || o.GID > 65535 {
 		return nil, fmt.Errorf("--uid %d --gid %d: ids inside must be between 0 and 65535", o.UID, o.GID)
@@ -319,4 +316,39 @@ func abs(cwd, p string) string {
 // isUnder reports whether path is dir or lies beneath it.
 func isUnder(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+"/")
+}
+
+// network settles --net and the flags that only mean something with
+// slirp: they choose it when --net is not given, and contradict any other.
+func (s *Spec) network(o Options, cwd string) error {
+	var slirpOnly []string
+	for flag, set := range map[string]bool{
+		"--allow-net": len(o.AllowNet) > 0, "--allow-host-loopback": o.AllowHostLoopback,
+		"--publish": len(o.Publish) > 0, "--dns-upstream": o.DNSUpstream != "", "--net-log": o.NetLog != "",
+	} {
+		if set {
+			slirpOnly = append(slirpOnly, flag)
+		}
+	}
+	sort.Strings(slirpOnly)
+	switch NetMode(o.Net) {
+	case "":
+		s.Net = NetNone
+		if len(slirpOnly) > 0 {
+			s.Net = NetSlirp
+		}
+	case NetNone, NetHost, NetSlirp:
+		s.Net = NetMode(o.Net)
+	default:
+		return fmt.Errorf("--net %q: expected none, slirp or host", o.Net)
+	}
+	if s.Net != NetSlirp && len(slirpOnly) > 0 {
+		return fmt.Errorf("%s: only with --net slirp (the built-in network), not --net %s", strings.Join(slirpOnly, ", "), s.Net)
+	}
+	s.AllowNet = o.AllowNet
+	s.AllowHostLoopback = o.AllowHostLoopback
+	s.Publish = o.Publish
+	s.DNSUpstream = o.DNSUpstream
+	s.NetLog = abs(cwd, o.NetLog)
+	return nil
 }

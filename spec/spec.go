@@ -38,6 +38,13 @@ type Spec struct {
 	MapUsers MapMode `json:"map_users"`
 
 	Net NetMode `json:"net"`
+	// With --net slirp: the egress rules, publishing, DNS and log, as
+	// given; the parent's network checks and serves them.
+	AllowNet          []string `json:"allow_net,omitempty"`
+	AllowHostLoopback bool     `json:"allow_host_loopback,omitempty"`
+	Publish           []string `json:"publish,omitempty"`
+	DNSUpstream       string   `json:"dns_upstream,omitempty"`
+	NetLog            string   `json:"net_log,omitempty"`
 
 	// Caps is the command's capability set in its user namespace:
 	// bounding, permitted and effective alike (inheritable and ambient

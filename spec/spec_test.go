@@ -3,7 +3,7 @@ package spec
 import (
 	"github.com/sbx-sandbox/sbx/caps"
 
-	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -161,10 +161,42 @@ func TestBuildAcceptsBoundaries(t *testing.T) {
 	}
 }
 
-func TestBuildSlirpUnavailable(t *testing.T) {
-	_, err := Build(Options{Command: []string{"true"}, Net: "slirp"}, testCaller)
-	if !errors.Is(err, ErrSlirpUnavailable) {
-		t.Errorf("--net slirp: err = %v, want ErrSlirpUnavailable", err)
+// The network's flags choose --net slirp when --net is not given, and
+// contradict any other mode, naming the flags.
+func TestBuildNetworkFlags(t *testing.T) {
+	tests := []struct {
+		o       Options
+		want    NetMode
+		wantErr string
+	}{
+		{Options{}, NetNone, ""},
+		{Options{Net: "slirp"}, NetSlirp, ""},
+		{Options{Net: "host"}, NetHost, ""},
+		{Options{AllowNet: []string{"proxy.golang.org:443"}}, NetSlirp, ""},
+		{Options{Publish: []string{"8080:80"}}, NetSlirp, ""},
+		{Options{AllowHostLoopback: true}, NetSlirp, ""},
+		{Options{NetLog: "net.jsonl"}, NetSlirp, ""},
+		{Options{DNSUpstream: "127.0.0.1:53"}, NetSlirp, ""},
+		{Options{Net: "none", AllowNet: []string{"x.org"}}, "", "--allow-net: only with --net slirp"},
+		{Options{Net: "host", Publish: []string{"80:80"}, NetLog: "l"}, "", "--net-log, --publish: only with --net slirp"},
+		{Options{Net: "tap"}, "", `--net "tap"`},
+	}
+	for _, tt := range tests {
+		tt.o.Command = []string{"true"}
+		s, err := Build(tt.o, testCaller)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%+v: err = %v, want %q", tt.o, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || s.Net != tt.want {
+			t.Errorf("%+v: net = %v, err = %v; want %s", tt.o, s, err, tt.want)
+		}
+	}
+	s, err := Build(Options{Command: []string{"true"}, NetLog: "net.jsonl"}, testCaller)
+	if err != nil || !filepath.IsAbs(s.NetLog) {
+		t.Errorf("--net-log relative: %v, %v; want an absolute path", s, err)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/slirp/tap"
+	"github.com/sbx-sandbox/sbx/spec"
 )
 
 // childSocketFD is where the parent's socket lands in the child (ExtraFiles[0]).
@@ -32,8 +34,10 @@ type child struct {
 
 // setupSteps run after the id maps are written, top to bottom.
 var setupSteps = []step{
-	// Before the root is built: its /proc/sys is read-only.
+	// Before the root is built: its /proc/sys is read-only, and the
+	// host's /dev/net/tun is out of reach after pivot_root.
 	{"bring up loopback", (*child).loopbackUp},
+	{"make the network device", (*child).makeTAP},
 	{"build the root file system", (*child).buildRoot},
 	{"set the hostname", (*child).setHostname},
 	{"open a terminal", (*child).openTerminal},
@@ -142,6 +146,20 @@ func unprivilegedNet() error {
 		return fmt.Errorf("allow ping: %w", err)
 	}
 	return nil
+}
+
+// makeTAP creates the sandbox's TAP for --net slirp and hands it to the
+// parent, which serves it with its user-space stack.
+func (c *child) makeTAP() error {
+	if c.setup.Spec.Net != spec.NetSlirp {
+		return nil
+	}
+	dev, err := tap.Create(tap.Default(), "/dev/net/tun")
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	return c.conn.Send(Message{Type: MsgTAP}, int(dev.Fd()))
 }
 
 // openTerminal gives the command a pty of its own inside the sandbox's

@@ -27,9 +27,11 @@ type Sandbox struct {
 	// ExplainStart turns a failure to create the namespaces into one line
 	// with the reason and the fix (sbx doctor's checks).
 	ExplainStart func(error) string
-	// ServeHostFS serves the FUSE view of the host on the /dev/fuse
-	// descriptor the child mounted (Plan.HostFS); it takes dev.
-	ServeHostFS func(dev *os.File) error
+	// Serve holds, per message type, the server of the descriptor the
+	// child hands back with it (the FUSE view of the host on the
+	// /dev/fuse it mounted, for MsgHostFS); a handler takes dev, and the
+	// error it returns is printed as it is worded.
+	Serve map[MsgType]func(dev *os.File) error
 
 	done   chan waited // PID 1's exit, once it has started
 	reaped *waited
@@ -211,23 +213,29 @@ func (s *Sandbox) supervise(proc *os.Process, wait func() (*os.ProcessState, err
 			if len(in.fds) == 1 && term == nil {
 				term = startTerminal(in.fds[0], s.Spec.TerminalFDs)
 			}
-		case MsgHostFS:
-			if len(in.fds) != 1 || s.ServeHostFS == nil {
-				failed = errors.New("protocol: an unexpected FUSE descriptor")
-				proc.Kill()
-				break
-			}
-			// The child waits in its next mount until this answers. A
-			// child that failed meanwhile took the mount with it: its
-			// own message, read next, says why.
-			if err := s.ServeHostFS(os.NewFile(uintptr(in.fds[0]), "/dev/fuse")); err != nil {
-				serveErr = fmt.Errorf("serve the FUSE view of the host: %w", err)
-				proc.Kill()
-			}
 		case MsgFailed:
 			failed = errors.New(in.m.Error)
 		case MsgExited:
 			exit = in.m.Exit
+		default:
+			d, ok := devices[in.m.Type]
+			if !ok {
+				break
+			}
+			serve := s.Serve[in.m.Type]
+			if len(in.fds) != 1 || serve == nil {
+				failed = fmt.Errorf("protocol: an unexpected %s descriptor", d.what)
+				proc.Kill()
+				break
+			}
+			// A child that needs the device served waits until this
+			// answers (the FUSE view: its next mount is over it). One
+			// that failed meanwhile took the device with it: its own
+			// message, read next, says why.
+			if err := serve(os.NewFile(uintptr(in.fds[0]), d.file)); err != nil {
+				serveErr = err
+				proc.Kill()
+			}
 		}
 	}
 loop:

@@ -7,14 +7,17 @@ package userns
 // child) in framed JSON messages, in this fixed order:
 //
 //	parent (caller's uid, host namespaces)      child: sbx __init (PID 1, new namespaces)
+//	  the parts start: id maps chosen, record
+//	  file made, --publish ports bound
 //	  clone with CLONE_NEW{USER,NS,PID,UTS,IPC,NET}
 //	  (the mount plan is built meanwhile)
 //	  Setup{Spec, Plan, Seccomp}   ─────────────▶ decode it
 //	  write uid_map/gid_map (newuidmap or direct, meanwhile)
-//	  MapsWritten                  ─────────────▶ make / private, mount the host's FUSE view
-//	  serve it                     ◀───────────── HostFS + /dev/fuse fd (SCM_RIGHTS), when planned
-//	                                              apply the plan, pivot_root,
-//	                                              hostname, lo up
+//	  MapsWritten                  ─────────────▶ (the steps below run in setupSteps' order)
+//	                                              lo up; with --net slirp: open /dev/net/tun,
+//	                                              make tap0, address and route it (netlink)
+//	  serve it: gVisor netstack    ◀───────────── TAP + its fd (SCM_RIGHTS), with --net slirp
+//	                                              apply the plan, pivot_root, hostname
 //	                               ◀───────────── Terminal + pty master fd (SCM_RIGHTS), when asked
 //	                               ◀───────────── Ready, or Failed{Error} (then the child exits)
 //	                                              lock down: capability bounding set, no_new_privs,
@@ -22,9 +25,17 @@ package userns
 //	  signals ─▶ kill(child)                       forward signals, reap every process
 //	  SignalAll{sig} (timeout)     ─────────────▶ kill(-1, sig)
 //	                               ◀───────────── Exited{status, rusage}
-//	  wait; diff; clean up; report
+//	  wait; the parts stop in reverse: network (its summary), diff, keep,
+//	  clean up; the report last
 //
-// The same fd-passing path will carry the TAP device for --net slirp.
+// In the child's order: the TAP is made first, while the host's /dev is
+// still in reach; then the root is built, which mounts the FUSE view:
+//
+//	  serve it: hostfs             ◀───────────── HostFS + /dev/fuse fd (SCM_RIGHTS), when planned
+//
+// Each descriptor message is handled by the part that asked for it
+// (Sandbox.Serve); the child goes on without waiting for the TAP, whose
+// frames queue in the kernel until the stack reads them.
 
 import (
 	"encoding/binary"
@@ -49,6 +60,7 @@ const (
 	MsgMapsWritten MsgType = "maps-written"
 	MsgTerminal    MsgType = "terminal"
 	MsgHostFS      MsgType = "hostfs"
+	MsgTAP         MsgType = "tap"
 	MsgReady       MsgType = "ready"
 	MsgFailed      MsgType = "failed"
 	MsgSignalAll   MsgType = "signal-all"

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"os"
@@ -8,27 +8,20 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sbx-sandbox/sbx/internal/runtest"
 	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/spec"
 )
 
 // runCaptured is runIn with sbx's own stderr captured.
-func runCaptured(t *testing.T, dir string, args ...string) (int, string) {
+func runCaptured(t *testing.T, dir string, o spec.Options) (int, string) {
 	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "stderr")
-	must(t, err)
-	defer f.Close()
-	old := os.Stderr
-	os.Stderr = f
-	code := runIn(t, dir, args...)
-	os.Stderr = old
-	b, err := os.ReadFile(f.Name())
-	must(t, err)
-	return code, string(b)
+	return runtest.Captured(t, dir, func() int { return Main(o) })
 }
 
 func reportedView(t *testing.T, path string) string {
 	t.Helper()
-	return readRecord(t, path).View
+	return runtest.ReadRecord(t, path).View
 }
 
 // TestRunViewInReport checks which view of the host a run had, in the
@@ -37,7 +30,7 @@ func reportedView(t *testing.T, path string) string {
 func TestRunViewInReport(t *testing.T) {
 	dir := t.TempDir()
 	rep := filepath.Join(dir, "report.json")
-	code, stderr := runCaptured(t, dir, "--report", rep, "--", "sh", "-c", "stat -c %u:%g /etc/hostname /usr > owners")
+	code, stderr := runCaptured(t, dir, spec.Options{Report: rep, Command: sh("stat -c %u:%g /etc/hostname /usr > owners")})
 	if code != 0 {
 		t.Fatalf("status %d: %s", code, stderr)
 	}
@@ -70,8 +63,8 @@ func TestRunWithoutFUSEView(t *testing.T) {
 	dir := t.TempDir()
 	rep := filepath.Join(dir, "report.json")
 	name := "sbx-nofuse-" + filepath.Base(dir)
-	code, stderr := runCaptured(t, dir, "--report", rep, "--", "sh", "-c",
-		"touch /usr/local/"+name+" 2>/dev/null && echo wrote > out || echo refused > out")
+	code, stderr := runCaptured(t, dir, spec.Options{Report: rep,
+		Command: sh("touch /usr/local/" + name + " 2>/dev/null && echo wrote > out || echo refused > out")})
 	if code != 0 {
 		t.Fatalf("status %d: %s", code, stderr)
 	}

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"os"
@@ -9,6 +9,19 @@ import (
 	"github.com/sbx-sandbox/sbx/spec"
 	"github.com/sbx-sandbox/sbx/userns"
 )
+
+// ids chooses the run's id maps: who the command is inside, and which host
+// ids its files get.
+type ids struct{}
+
+func (*ids) Name() string { return "ids" }
+
+func (*ids) Start(r *Run) error {
+	r.Maps = chooseIDMaps(r.Spec)
+	return nil
+}
+
+func (*ids) Stop(*Run) {}
 
 // chooseIDMaps maps the id inside to the caller and, with --map-users auto
 // when newuidmap/newgidmap and a subordinate range exist, the other ids

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"os"
@@ -9,25 +9,23 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sbx-sandbox/sbx/rootfs"
+	"github.com/sbx-sandbox/sbx/internal/runtest"
+	"github.com/sbx-sandbox/sbx/spec"
 )
 
-// runIn runs `sbx run ARGS...` in this process with dir as the working
-// directory and returns the exit status.
-func runIn(t *testing.T, dir string, args ...string) int {
+// runIn runs `sbx run` with the options o in this process, with dir as
+// the working directory, and returns the exit status.
+func runIn(t *testing.T, dir string, o spec.Options) int {
 	t.Helper()
-	old, err := os.Getwd()
-	must(t, err)
-	must(t, os.Chdir(dir))
-	defer os.Chdir(old)
-	return runCLI(append([]string{"run"}, args...))
+	return runtest.In(t, dir, func() int { return Main(o) })
 }
+
+// sh is the command `sh -c script`.
+func sh(script string) []string { return []string{"sh", "-c", script} }
 
 func stateEntries(t *testing.T) []string {
 	t.Helper()
-	base, err := rootfs.StateBase(os.Getuid(), os.Getenv("HOME"))
-	must(t, err)
-	entries, err := os.ReadDir(base)
+	entries, err := os.ReadDir(stateBase(t))
 	must(t, err)
 	var names []string
 	for _, e := range entries {
@@ -48,7 +46,7 @@ func TestRunRemovesItsState(t *testing.T) {
 	dir := t.TempDir()
 	script := "mkdir -p /opt/sbx-state-test/deep && touch /opt/sbx-state-test/deep/f && " +
 		"(chown -R 4321:4321 /opt/sbx-state-test 2>/dev/null || true) && chmod 700 /opt/sbx-state-test/deep && echo done > out"
-	if code := runIn(t, dir, "--", "sh", "-c", script); code != 0 {
+	if code := runIn(t, dir, spec.Options{Command: sh(script)}); code != 0 {
 		t.Fatalf("status %d", code)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "out")); err != nil || strings.TrimSpace(string(b)) != "done" {
@@ -70,7 +68,7 @@ func TestRunFuseOverlayfsFallback(t *testing.T) {
 	}
 	dir := t.TempDir()
 	script := "grep -c fuse-overlayfs /proc/self/mountinfo > count; echo inside > /etc/sbx-fuse-test && cat /etc/sbx-fuse-test > seen"
-	if code := runIn(t, dir, "--diff", "--", "sh", "-c", script); code != 0 {
+	if code := runIn(t, dir, spec.Options{Diff: true, Command: sh(script)}); code != 0 {
 		t.Fatalf("status %d", code)
 	}
 	count, _ := os.ReadFile(filepath.Join(dir, "count"))
@@ -96,7 +94,7 @@ func TestRunFuseOverlayfsGitProtect(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, ".git", "hooks"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, ".git", "config"), []byte("[core]\n\tbare = false\n"), 0o644))
 	script := `grep -c fuse-overlayfs /proc/self/mountinfo > count; printf '[core]\n\tfsmonitor = evil\n[user]\n\temail = dev@example.com\n' >> .git/config; echo x > .git/hooks/pre-commit 2>/dev/null && echo hook-written > hook; true`
-	if code := runIn(t, dir, "--", "sh", "-c", script); code != 0 {
+	if code := runIn(t, dir, spec.Options{Command: sh(script)}); code != 0 {
 		t.Fatalf("status %d", code)
 	}
 	if count, _ := os.ReadFile(filepath.Join(dir, "count")); strings.TrimSpace(string(count)) == "0" {

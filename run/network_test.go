@@ -1,0 +1,51 @@
+package run
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sbx-sandbox/sbx/spec"
+)
+
+// Without a usable /dev/net/tun, --net slirp stops before anything
+// starts, with the fix; it never runs without the network it asked for.
+func TestNetworkWithoutTun(t *testing.T) {
+	saved := tunDevice
+	tunDevice = t.TempDir() + "/tun"
+	defer func() { tunDevice = saved }()
+	p := &network{}
+	err := p.Start(&Run{Spec: &spec.Spec{Net: spec.NetSlirp}})
+	if err == nil || !strings.Contains(err.Error(), "chmod 0666 "+tunDevice) || !strings.Contains(err.Error(), "--net none") {
+		t.Fatalf("err = %v, want the reason and the fix", err)
+	}
+}
+
+// The network's values are checked when the run starts, each error
+// naming the value; published ports taken before a later error are let go.
+func TestNetworkBadValues(t *testing.T) {
+	if err := (&network{}).Start(&Run{Spec: &spec.Spec{Net: spec.NetSlirp}}); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI must provide a read-write /dev/net/tun: %v", err)
+		}
+		t.Skipf("no --net slirp here: %v", err)
+	}
+	for _, tt := range []struct {
+		s    spec.Spec
+		want string
+	}{
+		{spec.Spec{AllowNet: []string{"10.0.0.0/33"}}, `--allow-net "10.0.0.0/33"`},
+		{spec.Spec{DNSUpstream: "resolver"}, "resolver"},
+		{spec.Spec{Publish: []string{"127.0.0.1:0:80", "bad"}}, `--publish "127.0.0.1:0:80"`},
+	} {
+		tt.s.Net = spec.NetSlirp
+		p := &network{}
+		err := p.Start(&Run{Spec: &tt.s})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: err = %v, want %q", tt.s, err, tt.want)
+		}
+		if len(p.cfg.Publish) != 0 {
+			t.Errorf("%+v: %d ports still held after the error", tt.s, len(p.cfg.Publish))
+		}
+	}
+}

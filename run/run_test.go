@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/internal/runtest"
+	"github.com/sbx-sandbox/sbx/rootfs"
 	"github.com/sbx-sandbox/sbx/spec"
 )
 
@@ -42,6 +43,8 @@ func stateEntries(t *testing.T) []string {
 // when it made files owned by other ids inside (removed from inside a user
 // namespace when the caller cannot remove them itself).
 func TestRunRemovesItsState(t *testing.T) {
+	// A state base of its own: other packages' tests run sbx meanwhile.
+	t.Setenv(rootfs.StateDirEnv, t.TempDir())
 	before := stateEntries(t)
 	dir := t.TempDir()
 	script := "mkdir -p /opt/sbx-state-test/deep && touch /opt/sbx-state-test/deep/f && " +

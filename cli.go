@@ -66,13 +66,19 @@ host, and only a short list of environment variables passes. Root inside holds
 Docker's default capabilities (no CAP_SYS_ADMIN: no mount or umount) under
 no_new_privs and a seccomp filter, so what hides and protects cannot be
 undone; --cap-add, --seccomp and --allow-nested-userns loosen that.
+With --net (or --allow-net, --publish), the command gets a network of its
+own, served inside sbx: it reaches the internet but not your host's
+services, its private networks or cloud metadata, and with --allow-net only
+what the rules name.
 
 Examples:
   sbx run -- make test                 # build and test, the host untouched
   sbx run --diff -- ./configure        # show what it changed outside the project
   sbx run --timeout 10m --report run.json -- npm ci
   sbx run --ro-bind ~/data:/data --env API_URL -- ./job.sh
-  sbx run --rootfs ro --net host -- curl -sI http://127.0.0.1:8080/
+  sbx run --allow-net proxy.golang.org:443 -- go mod download
+  sbx run --net --allow-host-loopback -- curl -sI http://10.0.2.2:8080/
+  sbx run -p 8080:3000 -- npm run dev   # the host's 127.0.0.1:8080 → port 3000 inside
 
 Exit status: the command's own; 128+N if signal N killed it; 124 on timeout;
 125 if sbx failed (the message says why and how to fix it); 126 if the

@@ -37,16 +37,7 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 		port = ln.Addr().(*net.TCPAddr).Port
 	case "udp-echo":
 		pc := listenPacket(ts)
-		go func() {
-			buf := make([]byte, 65535)
-			for {
-				n, from, err := pc.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				pc.WriteTo(buf[:n], from)
-			}
-		}()
+		go answerEach(pc, func(q []byte) []byte { return q })
 		port = pc.LocalAddr().(*net.UDPAddr).Port
 	case "http":
 		// /big: 64 MiB from a fixed seed, so its checksum is known.
@@ -81,6 +72,21 @@ func listenPacket(ts *testscript.TestScript) net.PacketConn {
 	ts.Check(err)
 	ts.Defer(func() { pc.Close() })
 	return pc
+}
+
+// answerEach replies to each datagram with answer's result, or not at all
+// when it is nil.
+func answerEach(pc net.PacketConn, answer func([]byte) []byte) {
+	buf := make([]byte, 65535)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if out := answer(buf[:n]); out != nil {
+			pc.WriteTo(out, from)
+		}
+	}
 }
 
 func acceptEach(ln net.Listener, handle func(net.Conn)) {
@@ -121,18 +127,7 @@ func serveDNS(ts *testscript.TestScript, name string) int {
 		}
 	}
 	ts.Defer(func() { ln.Close() })
-	go func() {
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if out := r.answer(buf[:n]); out != nil {
-				pc.WriteTo(out, from)
-			}
-		}
-	}()
+	go answerEach(pc, r.answer)
 	go acceptEach(ln, func(c net.Conn) {
 		var size [2]byte
 		for {

@@ -68,15 +68,22 @@ bench_setup() {
 	chmod 0755 "$BENCH_TMP"
 	mkdir "$BENCH_TMP/bin" "$BENCH_TMP/work"
 
-	# What was built: the commit, and whether the tree differed from it.
-	BENCH_REV=$(cd "$BENCH_REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-	if ! (cd "$BENCH_REPO" && git diff --quiet HEAD -- . ':!bench' 2>/dev/null); then
-		BENCH_REV+=" (with uncommitted changes)"
-	fi
-	echo "bench: building sbx from $BENCH_REPO" >&2
-	(cd "$BENCH_REPO" && CGO_ENABLED=0 GOTOOLCHAIN=local "$GO" build -o "$BENCH_TMP/bin/sbx" .) ||
-		die "cannot build sbx from $BENCH_REPO"
 	SBX=$BENCH_TMP/bin/sbx
+	if [[ -n ${SBX_GIVEN:-} ]]; then
+		# A prebuilt binary (SBX=path), copied where the user can run it.
+		[[ -x $SBX_GIVEN ]] || die "SBX=$SBX_GIVEN is not an executable"
+		cp "$SBX_GIVEN" "$SBX"
+		BENCH_REV="given as SBX=$SBX_GIVEN ($("$SBX" version 2>/dev/null | head -n1 || echo 'no version'))"
+	else
+		# What was built: the commit, and whether the tree differed from it.
+		BENCH_REV=$(cd "$BENCH_REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+		if ! (cd "$BENCH_REPO" && git diff --quiet HEAD -- . ':!bench' 2>/dev/null); then
+			BENCH_REV+=" (with uncommitted changes)"
+		fi
+		echo "bench: building sbx from $BENCH_REPO" >&2
+		(cd "$BENCH_REPO" && CGO_ENABLED=0 GOTOOLCHAIN=local "$GO" build -o "$SBX" .) ||
+			die "cannot build sbx from $BENCH_REPO"
+	fi
 	chmod 0755 "$BENCH_TMP/bin" "$SBX"
 
 	if [[ $(id -u) == 0 ]]; then

@@ -79,7 +79,7 @@ func upstreams(flag string) ([]netip.AddrPort, error) {
 	if flag != "" {
 		up, err := dnsrelay.ParseUpstream(flag)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--dns-upstream: %w", err)
 		}
 		return []netip.AddrPort{up}, nil
 	}

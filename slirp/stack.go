@@ -89,6 +89,7 @@ type Network struct {
 
 	mu      sync.Mutex
 	closers map[*closer]struct{} // what Close must close: listeners, relays
+	link    *os.File             // the TAP, closed last
 }
 
 // ServeTAP serves the TAP descriptor the child handed over; it takes tap.
@@ -116,7 +117,9 @@ func ServeTAP(dev *os.File, cfg Config) (*Network, error) {
 		dev.Close()
 		return nil, err
 	}
-	n.onClose(func() { dev.Close() })
+	// Closed after the stack: its reader polls the descriptor until the
+	// stack stops it, and a number closed under it could be reused.
+	n.link = dev
 	return n, nil
 }
 
@@ -226,6 +229,9 @@ func (n *Network) Close() {
 	}
 	n.stack.Close()
 	n.stack.Wait()
+	if n.link != nil {
+		n.link.Close()
+	}
 }
 
 // closer is one thing Close closes.

@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/internal/runtest"
 )
 
 const childEnv = "SBX_SECCOMP_TEST_CHILD"
@@ -25,7 +27,7 @@ func TestInstall(t *testing.T) {
 		t.Skip("in the child")
 	}
 	if !Available() {
-		gap(t, "seccomp filters are not available here (sbx refuses to run without them; doctor's seccomp check says why)")
+		runtest.Gap(t, "seccomp filters are not available here (sbx refuses to run without them; doctor's seccomp check says why)")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestInstallChild$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
@@ -101,7 +103,7 @@ func TestInstallTime(t *testing.T) {
 		t.Skip("in the child")
 	}
 	if !Available() {
-		gap(t, "seccomp filters are not available here (sbx refuses to run without them; doctor's seccomp check says why)")
+		runtest.Gap(t, "seccomp filters are not available here (sbx refuses to run without them; doctor's seccomp check says why)")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestInstallTimeChild$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"=time")
@@ -195,7 +197,7 @@ func BenchmarkStartupCost(t *testing.B) {
 		t.Skip("in the child")
 	}
 	if !Available() {
-		gap(t, "seccomp filters are not available here (sbx refuses to run without them; doctor's seccomp check says why)")
+		runtest.Gap(t, "seccomp filters are not available here (sbx refuses to run without them; doctor's seccomp check says why)")
 	}
 	const runs = 25
 	var names []string

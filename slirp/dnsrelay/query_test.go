@@ -96,11 +96,11 @@ func TestLocalErrors(t *testing.T) {
 	}{
 		{name: "zero questions", msg: q(0), rcode: dnsmessage.RCodeFormatError, rule: RuleFormErr},
 		{name: "two questions", msg: q(0, "a.example.", "b.example."), rcode: dnsmessage.RCodeFormatError, rule: RuleFormErr, qname: "a.example", qtype: "A"},
-		{name: "notify", msg: q(4, "a.example."), rcode: dnsmessage.RCodeNotImplemented, op: 4, rule: RuleNotImp, qname: "a.example", qtype: "A"},
-		{name: "update, no question", msg: q(5), rcode: dnsmessage.RCodeNotImplemented, op: 5, rule: RuleNotImp},
+		{name: "notify", msg: q(4, "a.example."), rcode: dnsmessage.RCodeNotImplemented, op: 4, rule: RuleNotQuery, qname: "a.example", qtype: "A"},
+		{name: "update, no question", msg: q(5), rcode: dnsmessage.RCodeNotImplemented, op: 5, rule: RuleNotQuery},
 		// Past the header only QUERY is read: an odd opcode gets NOTIMP
 		// whatever follows.
-		{name: "status, garbage", msg: append(q(2, "a.example.")[:12], 0xc0, 0xff, 0x3f), rcode: dnsmessage.RCodeNotImplemented, op: 2, rule: RuleNotImp},
+		{name: "status, garbage", msg: append(q(2, "a.example.")[:12], 0xc0, 0xff, 0x3f), rcode: dnsmessage.RCodeNotImplemented, op: 2, rule: RuleNotQuery},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

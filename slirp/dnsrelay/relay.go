@@ -25,10 +25,10 @@ type Policy interface {
 
 // Rules reported in Entry.Rule for answers that the policy did not decide.
 const (
-	RuleNoPolicy    = "no policy"              // Relay.Policy is nil: every name is refused
-	RuleInvalidName = "invalid name"           // a label holds a byte outside printable ASCII
-	RuleFormErr     = "not one question"       // FORMERR: zero or several questions
-	RuleNotImp      = "opcode not implemented" // NOTIMP: not a standard QUERY
+	RuleNoPolicy    = "no policy"            // Relay.Policy is nil: every name is refused
+	RuleInvalidName = "invalid name"         // a label holds a byte outside printable ASCII
+	RuleFormErr     = "not one question"     // FORMERR: zero or several questions
+	RuleNotQuery    = "not a standard query" // NOTIMP: an opcode other than QUERY
 )
 
 // Entry is one DNS question, for the connection log and the report.
@@ -125,7 +125,7 @@ func (r *Relay) answer(ctx context.Context, q *query, proto string, e *Entry) []
 	}
 	switch {
 	case q.verdict == dnsmessage.RCodeNotImplemented:
-		e.Rule = RuleNotImp
+		e.Rule = RuleNotQuery
 		return local(q.verdict)
 	case q.verdict != dnsmessage.RCodeSuccess:
 		e.Rule = RuleFormErr

@@ -104,9 +104,13 @@ func ServeTAP(dev *os.File, cfg Config) (*Network, error) {
 		// checked them already; the stack need not checksum them again.
 		// Checksums on what the stack sends stay: a TAP without
 		// IFF_VNET_HDR cannot say "checksum pending".
-		RXChecksumOffload:    true,
-		Address:              tcpip.LinkAddress(gatewayMAC),
-		ProcessorsPerChannel: 1,
+		RXChecksumOffload: true,
+		Address:           tcpip.LinkAddress(gatewayMAC),
+		// ProcessorsPerChannel stays at its default, a goroutine per CPU
+		// that takes the frames from the reader. With 1 the reader
+		// delivers them itself, and a frame arriving while the stack
+		// closes deadlocks it: removing the NIC holds the stack's lock
+		// and waits for the reader, which waits for that lock.
 	})
 	if err != nil {
 		dev.Close()

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -106,11 +107,12 @@ func ServeTAP(dev *os.File, cfg Config) (*Network, error) {
 		// IFF_VNET_HDR cannot say "checksum pending".
 		RXChecksumOffload: true,
 		Address:           tcpip.LinkAddress(gatewayMAC),
-		// ProcessorsPerChannel stays at its default, a goroutine per CPU
-		// that takes the frames from the reader. With 1 the reader
-		// delivers them itself, and a frame arriving while the stack
-		// closes deadlocks it: removing the NIC holds the stack's lock
-		// and waits for the reader, which waits for that lock.
+		// At least two goroutines take the frames from the reader (the
+		// default is one per CPU). With one, the reader delivers them
+		// itself, and a frame arriving while the stack closes deadlocks
+		// it: removing the NIC holds the stack's lock and waits for the
+		// reader, which waits for that lock.
+		ProcessorsPerChannel: max(2, runtime.GOMAXPROCS(0)),
 	})
 	if err != nil {
 		dev.Close()

@@ -48,6 +48,14 @@ type runCmd struct {
 	Publish           []string      `short:"p" sep:"none" placeholder:"[IP:]HOSTPORT:PORT[/tcp|udp]" help:"Listen on the host (127.0.0.1 unless IP is given) and carry connections to PORT inside (repeatable; implies --net slirp)."`
 	DNSUpstream       string        `name:"dns-upstream" placeholder:"ADDR" help:"The resolver the built-in DNS forwards to: IP or IP:PORT (default: the host's, from /etc/resolv.conf; implies --net slirp)."`
 	NetLog            string        `name:"net-log" placeholder:"FILE" help:"Write one JSON line per connection and per DNS question, allowed or denied, with the rule that decided and the bytes each way (implies --net slirp; not a symbolic link)."`
+	Memory            string        `placeholder:"SIZE" help:"Memory limit (memory.max), e.g. 512m, 2g (powers of 1024); swap is off unless --memory-swap. Over it the kernel kills the largest process: exit 137, cause oom. Needs a delegated cgroup v2 subtree (sbx doctor)."`
+	MemorySwap        string        `name:"memory-swap" placeholder:"SIZE" help:"Memory and swap together, as docker and podman count it (so swap is SIZE minus --memory); -1: swap unlimited. Needs --memory."`
+	CPUs              string        `name:"cpus" placeholder:"N" help:"CPU time limit in CPUs (cpu.max), e.g. 0.5 or 2: the command is throttled to N CPUs' worth of time per 100 ms."`
+	Cpuset            string        `name:"cpuset" placeholder:"LIST" help:"CPUs the command may run on (cpuset.cpus), e.g. 0-3,6."`
+	Pids              string        `name:"pids" placeholder:"N" help:"Most processes and threads alive at once (pids.max): a fork bomb stops there."`
+	IOReadBps         []string      `name:"io-read-bps" sep:"none" placeholder:"DEV:RATE" help:"Read rate limit on a block device (io.max), DEV a path (/dev/sda) or MAJ:MIN, RATE bytes per second (10m); repeatable."`
+	IOWriteBps        []string      `name:"io-write-bps" sep:"none" placeholder:"DEV:RATE" help:"Write rate limit on a block device (io.max), as --io-read-bps; repeatable."`
+	Limits            string        `name:"limits" enum:"strict,best-effort" default:"strict" placeholder:"strict|best-effort" help:"strict: a limit that cannot be enforced here (no delegated cgroup v2 controller for it) stops the run, exit 125, with the fix. best-effort: run with what the host allows (--pids falls back to RLIMIT_NPROC); the report's limits say which were enforced. Default: ${default}."`
 	Seccomp           string        `default:"default" placeholder:"default|unconfined|FILE" help:"System call filter. default: Docker's default profile, plus denials of keyrings, bpf, perf_event_open, userfaultfd, io_uring, kexec, module loading, open_by_handle_at, the new mount API, the 32-bit and x32 tables, TIOCSTI and TIOCLINUX, and new namespaces (see --allow-nested-userns); a denied call fails with EPERM. FILE: an OCI or Docker seccomp profile (JSON). unconfined: no filter. Default: ${default}."`
 	CapAdd            []string      `name:"cap-add" sep:"none" placeholder:"CAP" help:"Add a capability to the default set (Docker's: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP SETFCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE). Names as in capabilities(7), with or without CAP_; ALL for every one. Repeatable."`
 	CapDrop           []string      `name:"cap-drop" sep:"none" placeholder:"CAP" help:"Drop a capability from the set; ALL drops every one (then --cap-add adds back). Repeatable."`
@@ -158,6 +166,10 @@ func (r *runCmd) options(mounts []spec.Mount) spec.Options {
 		CapAdd: r.CapAdd, CapDrop: r.CapDrop, Seccomp: r.Seccomp, AllowNestedUserns: r.NestedNS,
 		AllowNet: r.AllowNet, AllowHostLoopback: r.AllowHostLoopback, Publish: r.Publish,
 		DNSUpstream: r.DNSUpstream, NetLog: r.NetLog,
+		Limits: spec.Limits{
+			Memory: r.Memory, MemorySwap: r.MemorySwap, CPUs: r.CPUs, Cpuset: r.Cpuset, Pids: r.Pids,
+			IORead: r.IOReadBps, IOWrite: r.IOWriteBps, Mode: spec.LimitsMode(r.Limits),
+		},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 
+	"github.com/sbx-sandbox/sbx/cgdelegate"
 	"github.com/sbx-sandbox/sbx/doctor"
 	"github.com/sbx-sandbox/sbx/internal/runtest"
 	"github.com/sbx-sandbox/sbx/rootfs"
@@ -192,6 +194,23 @@ var conditions = map[string]struct {
 	// --net slirp opens a TAP: stock distributions ship /dev/net/tun 0666.
 	"tun":  {"a read-write /dev/net/tun, for --net slirp", hasTun, always},
 	"curl": {"curl, the HTTP client of the network scripts", func() bool { return has("curl") }, always},
+	// Limits need a delegated cgroup v2 subtree with controllers; CI's
+	// host (a v1/v2 hybrid) has none, and the VM suite (internal/vm)
+	// tests them on a real cgroup v2 kernel.
+	"cgroup-limits": {"a delegated cgroup v2 subtree with the memory and pids controllers", hostLimits, never},
+}
+
+// hostLimits says whether this host could give a run --memory and --pids,
+// without changing anything in its cgroups.
+func hostLimits() bool {
+	host := cgdelegate.RealHost()
+	h, err := cgdelegate.Find(host)
+	if err != nil || h.Hybrid {
+		return false
+	}
+	dir := h.Dir(h.Own)
+	have, _ := cgdelegate.Controllers(dir)
+	return cgdelegate.Delegated(host, dir) == nil && slices.Contains(have, "memory") && slices.Contains(have, "pids")
 }
 
 func cowView() bool {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/sbx-sandbox/sbx/cgdelegate"
 )
 
 // cgroupLayout is how the host mounts cgroups.
@@ -106,10 +108,10 @@ func (c *checker) ownCgroup() (string, bool) {
 // (--io-*-bps), and many hosts do not delegate it.
 var requiredControllers = []string{"memory", "pids", "cpu"}
 
-// delegationFix: a scope with Delegate=yes for one run, or a drop-in that
-// delegates the controllers to every user session.
-const delegationFix = "systemd-run --user --scope -p Delegate=yes sbx run ...\n" +
-	`or: sudo mkdir -p /etc/systemd/system/user@.service.d && printf '[Service]\nDelegate=cpu cpuset io memory pids\n' | sudo tee /etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl daemon-reload`
+// delegationFix: a scope with Delegate=yes for one run, a drop-in that
+// delegates every controller to user sessions, or the user manager kept
+// running for a user without a login session.
+const delegationFix = cgdelegate.FixScope + "\nor: " + cgdelegate.FixDropIn + "\nor: " + cgdelegate.FixLinger
 
 // cgroupDelegation: limits need a cgroup v2 subtree this user may write,
 // with the controllers enabled by its parent.
@@ -145,6 +147,9 @@ func (c *checker) cgroupDelegation() Check {
 	}
 	if len(problems) > 0 {
 		ck.Detail = strings.Join(problems, ", ")
+		if c.h.UserBus != nil && c.h.UserBus() {
+			ck.Detail += "; sbx run asks the systemd user manager for a delegated scope when limits are asked for"
+		}
 		ck.Fix = delegationFix
 		return ck
 	}

@@ -2,6 +2,8 @@
 package doctor
 
 import (
+	"github.com/sbx-sandbox/sbx/cgdelegate"
+
 	"os"
 	"os/exec"
 	"os/user"
@@ -55,6 +57,10 @@ type Host struct {
 	// probes and the checks decide from files alone.
 	Probe func(kind string) error
 
+	// UserBus says whether a session bus (a systemd user manager's) can
+	// be reached; nil: not known.
+	UserBus func() bool
+
 	KernelRelease string // uname -r
 
 	// LandlockABI is the Landlock ABI version the kernel offers, 0 for
@@ -68,6 +74,7 @@ func DefaultHost() Host {
 		UID:           os.Getuid(),
 		Probe:         RunProbe,
 		KernelRelease: kernelRelease(),
+		UserBus:       cgdelegate.UserBus,
 	})
 	// The user name decides which /etc/subuid line applies; the uid alone
 	// is enough when the lookup fails (no /etc/passwd entry in a container).

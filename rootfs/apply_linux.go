@@ -95,7 +95,7 @@ func (a *applier) mountPoint(op Op) (isDir bool, mode uint32, err error) {
 	switch op.Kind {
 	case OpOverlay:
 		return true, sourceDirMode(op.Source), nil
-	case OpProc, OpSysfs:
+	case OpProc, OpSysfs, OpCgroup:
 		return true, 0o555, nil
 	case OpBind:
 		fi, err := os.Stat(op.Source)
@@ -183,6 +183,10 @@ func (a *applier) apply(op Op) error {
 		})
 	case OpSysfs:
 		return a.sysfs(op)
+	case OpCgroup:
+		return a.onDir(op.Target, 0o555, func(t string) error {
+			return mount("cgroup2", t, "cgroup2", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		})
 	case OpDevpts:
 		return a.onDir(op.Target, 0o755, func(t string) error {
 			return mount("devpts", t, "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")

@@ -21,6 +21,11 @@ func (b *builder) system() {
 		sysfs.Source = "/sys" // shared netns: the host's /sys, read-only
 	}
 	b.add(sysfs)
+	if b.in.Spec.CgroupNS {
+		// The run's own cgroup, over the host's or sysfs's empty mount
+		// point: the sandbox sees its limits and usage, nothing above.
+		b.add(Op{Kind: OpCgroup, Target: "/sys/fs/cgroup"})
+	}
 	// After both: a mask under /sys made before /sys is mounted would lie
 	// beneath it.
 	for _, p := range procMasked {

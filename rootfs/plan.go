@@ -19,6 +19,7 @@ const (
 	OpDevpts   OpKind = "devpts"    // a new devpts instance
 	OpHide     OpKind = "hide"      // an empty read-only directory or file over Target (Source: empty file)
 	OpRootRO   OpKind = "root-ro"   // make the new root's own mount read-only, not the mounts on it (last)
+	OpCgroup   OpKind = "cgroup2"   // the sandbox's own cgroup (its cgroup namespace's root), read-only
 )
 
 // Overlay drivers.

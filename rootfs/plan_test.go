@@ -395,3 +395,19 @@ func TestSkeletonOps(t *testing.T) {
 		t.Errorf("skeletonOps = %v, want %v", got, want)
 	}
 }
+
+func TestBuildCgroupOnlyWithItsNamespace(t *testing.T) {
+	host := newFakeHost(t, "usr/")
+	for _, ns := range []bool{false, true} {
+		s := cowSpec()
+		s.CgroupNS = ns
+		p := buildPlan(t, host, s, nil)
+		sys := index(p.Ops, Op{Kind: OpSysfs, Target: "/sys"})
+		cg := index(p.Ops, Op{Kind: OpCgroup, Target: "/sys/fs/cgroup"})
+		// Without a cgroup namespace of its own the sandbox would see the
+		// host's hierarchy; with one, over /sys, never under it.
+		if (cg >= 0) != ns || (ns && cg < sys) {
+			t.Errorf("CgroupNS %v: cgroup op at %d, sysfs at %d", ns, cg, sys)
+		}
+	}
+}

@@ -31,13 +31,17 @@ func Main(o spec.Options) int {
 		// The record starts first, so it stops last: the report holds
 		// what every other part said when it stopped.
 		&record{},
+		// Before usage, so it stops after it: the cgroup is measured and
+		// removed once PID 1 has been reaped, and its peak memory replaces
+		// PID 1's. Its cgroup namespace is settled before the root file
+		// system's plan, which mounts the cgroup.
+		&limits{},
 		// Before the root file system, so it stops after it: PID 1 is
 		// waited for (its CPU time) once the state is gone.
 		&usage{},
 		&rootFS{},
 		&protections{},
 		&network{},
-		// limits go here
 	})
 	if r.ran() {
 		// Runs killed before they could clean up (kill -9) left their

@@ -48,6 +48,9 @@ type Options struct {
 	Publish           []string
 	DNSUpstream       string
 	NetLog            string
+	// Limits are the resource limit flags, as given; the run's limits
+	// part checks their values when the run starts.
+	Limits Limits
 }
 
 // Caller is what Build needs to know about the process that invoked sbx.
@@ -116,6 +119,9 @@ func Build(o Options, c Caller) (*Spec, error) {
 		return nil, fmt.Errorf("--map-users %q: expected auto or none", o.MapUsers)
 	}
 	if err := s.network(o, c.Cwd); err != nil {
+		return nil, err
+	}
+	if err := s.limits(o.Limits); err != nil {
 		return nil, err
 	}
 	if o.UID < 0 || o.UID > 65535 || o.GID < 0 || o.GID > 65535 {
@@ -350,5 +356,23 @@ func (s *Spec) network(o Options, cwd string) error {
 	s.Publish = o.Publish
 	s.DNSUpstream = o.DNSUpstream
 	s.NetLog = abs(cwd, o.NetLog)
+	return nil
+}
+
+// limits settles --limits and the flags that only make sense together;
+// the values themselves (sizes, rates, CPU lists) are read by the run's
+// limits part, which names a malformed one.
+func (s *Spec) limits(l Limits) error {
+	switch l.Mode {
+	case "":
+		l.Mode = LimitsStrict
+	case LimitsStrict, LimitsBestEffort:
+	default:
+		return fmt.Errorf("--limits %q: expected strict or best-effort", l.Mode)
+	}
+	if l.MemorySwap != "" && l.Memory == "" {
+		return errors.New("--memory-swap needs --memory: it is the total of memory and swap the command may use")
+	}
+	s.Limits = l
 	return nil
 }

@@ -56,6 +56,18 @@ type Spec struct {
 	// AllowNestedUserns lets the command create namespaces of its own.
 	AllowNestedUserns bool `json:"allow_nested_userns"`
 
+	// Limits are the resource limits asked for, as given; the parent
+	// enforces them through a cgroup.
+	Limits Limits `json:"limits"`
+	// CgroupNS is set by the parent when the child starts in a cgroup of
+	// its own (the limits' leaf) and a cgroup namespace rooted there: the
+	// child then mounts that cgroup at /sys/fs/cgroup, read-only.
+	CgroupNS bool `json:"cgroup_ns,omitempty"`
+	// NProc, when not 0, is the RLIMIT_NPROC that PID 1 sets before it
+	// starts the command: --pids where no cgroup can hold it
+	// (--limits best-effort). Set by the parent.
+	NProc uint64 `json:"nproc,omitempty"`
+
 	Timeout time.Duration `json:"timeout"`
 	Grace   time.Duration `json:"grace"`
 	Report  string        `json:"report,omitempty"`
@@ -67,6 +79,35 @@ type Spec struct {
 	Terminal    *WindowSize `json:"terminal,omitempty"`
 	TerminalFDs [3]bool     `json:"terminal_fds"`
 }
+
+// Limits are the resource limit flags as given (DESIGN.md's names).
+type Limits struct {
+	Memory     string     `json:"memory,omitempty"`      // --memory SIZE
+	MemorySwap string     `json:"memory_swap,omitempty"` // --memory-swap SIZE: memory and swap together
+	CPUs       string     `json:"cpus,omitempty"`        // --cpus N
+	Cpuset     string     `json:"cpuset,omitempty"`      // --cpuset LIST
+	Pids       string     `json:"pids,omitempty"`        // --pids N
+	IORead     []string   `json:"io_read_bps,omitempty"` // --io-read-bps DEV:RATE
+	IOWrite    []string   `json:"io_write_bps,omitempty"`
+	Mode       LimitsMode `json:"mode"` // --limits
+}
+
+// Asked says whether any limit was asked for.
+func (l Limits) Asked() bool {
+	return l.Memory != "" || l.MemorySwap != "" || l.CPUs != "" || l.Cpuset != "" || l.Pids != "" ||
+		len(l.IORead) > 0 || len(l.IOWrite) > 0
+}
+
+// LimitsMode says what happens to a limit the host cannot enforce.
+type LimitsMode string
+
+const (
+	// LimitsStrict refuses to run (exit 125) with the reason and the fix.
+	LimitsStrict LimitsMode = "strict"
+	// LimitsBestEffort runs with what the host allows, and the report
+	// says which limits were real.
+	LimitsBestEffort LimitsMode = "best-effort"
+)
 
 // WindowSize is a terminal's size in character cells.
 type WindowSize struct {

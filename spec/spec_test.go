@@ -33,6 +33,8 @@ func TestBuildDefaults(t *testing.T) {
 		// Docker's capability set and sbx's seccomp filter.
 		Caps:    caps.Default(),
 		Seccomp: "default",
+		// No limits asked for; those a host cannot enforce stop the run.
+		Limits: Limits{Mode: LimitsStrict},
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("Build defaults:\n got %+v\nwant %+v", s, want)
@@ -287,5 +289,29 @@ func TestBuildPrivileges(t *testing.T) {
 	o.CapAdd = []string{"CAP_FLY"}
 	if _, err := Build(o, Caller{Cwd: "/home/u/proj"}); err == nil || !strings.Contains(err.Error(), "--cap-add") {
 		t.Errorf("unknown capability: %v", err)
+	}
+}
+
+func TestBuildLimits(t *testing.T) {
+	build := func(l Limits) (*Spec, error) {
+		return Build(Options{Command: []string{"true"}, Limits: l}, Caller{Cwd: "/w"})
+	}
+	s, err := build(Limits{Memory: "64m", Pids: "100", Mode: LimitsBestEffort})
+	if err != nil || s.Limits.Mode != LimitsBestEffort || s.Limits.Memory != "64m" || !s.Limits.Asked() {
+		t.Fatalf("Build = %+v, %v", s, err)
+	}
+	for _, tt := range []struct {
+		l    Limits
+		want string
+	}{
+		{Limits{Mode: "lenient"}, `--limits "lenient": expected strict or best-effort`},
+		{Limits{MemorySwap: "1g"}, "--memory-swap needs --memory"},
+	} {
+		if _, err := build(tt.l); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Build(%+v) = %v, want %q", tt.l, err, tt.want)
+		}
+	}
+	if (Limits{Mode: LimitsStrict}).Asked() {
+		t.Error("a mode alone asks for no limit")
 	}
 }

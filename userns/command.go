@@ -35,7 +35,7 @@ func Cloneflags(net spec.NetMode) uintptr {
 //
 // cgroupFD, when not negative, is a directory descriptor of the cgroup the
 // child is cloned straight into (CLONE_INTO_CGROUP), so no process of the
-// sandbox ever runs outside its limits.
+// sandbox ever runs outside its limits, and into a new cgroup namespace.
 func InitCommand(s *spec.Spec, sock *os.File, lastCap int, cgroupFD int) *exec.Cmd {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
@@ -60,6 +60,10 @@ func InitCommand(s *spec.Spec, sock *os.File, lastCap int, cgroupFD int) *exec.C
 		},
 	}
 	if cgroupFD >= 0 {
+		// A cgroup namespace too, rooted at that cgroup (the kernel roots
+		// it at the target of CLONE_INTO_CGROUP): the sandbox sees its own
+		// cgroup as /, and its /sys/fs/cgroup shows nothing above it.
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWCGROUP
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = cgroupFD
 	}

@@ -221,6 +221,14 @@ func (c *child) lockDown() error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
+	if n := c.setup.Spec.NProc; n > 0 {
+		// Lowering a limit needs no privilege, and the command cannot
+		// raise it again without CAP_SYS_RESOURCE in the host's
+		// namespace.
+		if err := unix.Setrlimit(unix.RLIMIT_NPROC, &unix.Rlimit{Cur: n, Max: n}); err != nil {
+			return fmt.Errorf("setrlimit(RLIMIT_NPROC, %d): %w", n, err)
+		}
+	}
 	return newSessionKeyring()
 }
 

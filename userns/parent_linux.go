@@ -24,6 +24,10 @@ type Sandbox struct {
 	// Cgroup, when set, is the directory of the cgroup the child starts in
 	// (resource limits put it there before the first instruction runs).
 	Cgroup *os.File
+	// KillAll, when set, kills every process of the run at once (the
+	// cgroup's cgroup.kill), besides PID 1, when the grace after a
+	// timeout has run out.
+	KillAll func()
 	// ExplainStart turns a failure to create the namespaces into one line
 	// with the reason and the fix (sbx doctor's checks).
 	ExplainStart func(error) string
@@ -260,6 +264,9 @@ loop:
 			grace = time.After(spec.Grace)
 		case <-grace:
 			proc.Kill()
+			if s.KillAll != nil {
+				s.KillAll()
+			}
 		case st = <-done:
 			s.reaped, ended = &st, true
 			break loop

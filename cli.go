@@ -78,6 +78,11 @@ With --net (or --allow-net, --publish), the command gets a network of its
 own, served inside sbx: it reaches the internet but not your host's
 services, its private networks or cloud metadata, and with --allow-net only
 what the rules name.
+With --memory, --cpus, --pids or --io-*-bps, the command runs in a cgroup of
+its own that holds those limits, inside the cgroup v2 subtree your system
+delegated to you (or a scope sbx asks systemd for); where none can hold a
+limit, sbx refuses to run unless --limits best-effort. An out-of-memory kill
+is exit 137 with cause "oom" in the report.
 
 Examples:
   sbx run -- make test                 # build and test, the host untouched
@@ -86,6 +91,7 @@ Examples:
   sbx run --ro-bind ~/data:/data --env API_URL -- ./job.sh
   sbx run --allow-net proxy.golang.org:443 -- go mod download
   sbx run --net --allow-host-loopback -- curl -sI http://10.0.2.2:8080/
+  sbx run --memory 2g --cpus 2 --pids 512 -- make -j8   # needs a delegated cgroup v2 subtree (sbx doctor)
   sbx run -p 8080:3000 -- npm run dev   # the host's 127.0.0.1:8080 → port 3000 inside
 
 Exit status: the command's own; 128+N if signal N killed it; 124 on timeout;

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sbx-sandbox/sbx/internal/threads"
 	"github.com/sbx-sandbox/sbx/rootfs"
 	"github.com/sbx-sandbox/sbx/slirp/tap"
 	"github.com/sbx-sandbox/sbx/spec"
@@ -79,6 +80,13 @@ func InitMain() int {
 		if err := s.run(c); err != nil {
 			return fail("%s: %v", s.name, err)
 		}
+	}
+	if c.setup.Spec.CgroupNS {
+		// The command shares the run's pids.max with PID 1, which must
+		// not die when a fork bomb fills it: one P and a few idle threads
+		// cover what it does once the command runs (a blocked wait4, the
+		// socket, signals).
+		threads.Hold(4)
 	}
 	if err := c.conn.Send(Message{Type: MsgReady}); err != nil {
 		return ExitSetup

@@ -30,6 +30,8 @@
 //	probe tiocsti [TEXT]        push TEXT and a newline into stdin's terminal
 //	probe connect-unix PATH [MSG], connect-abstract NAME [MSG]
 //	probe listen-unix PATH [TIMEOUT [READY]], listen-abstract NAME [...]
+//	probe hog MIB               allocate and touch MIB MiB, 1 MiB at a time
+//	probe spin SECONDS          burn one CPU for SECONDS of wall time: "N loops"
 package main
 
 import (

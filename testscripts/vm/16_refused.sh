@@ -3,15 +3,15 @@
 # reason and the fix; best-effort runs and says what it did not enforce.
 . /vm/lib.sh
 
-run sbx run --memory 64m -- echo ran
+run sbx run --memory 64m -- echo the-command-ran
 eq "$rc" 125 "the status of --memory without delegation"
-lacks "$out" ran "the command's output"
+lacks "$out" the-command-ran "the command's output"
 contains "$out" "--memory cannot be enforced here: cgroup " "sbx's message"
 contains "$out" "is not delegated to you" "sbx's message"
 contains "$out" "Fix: systemd-run --user --scope -p Delegate=yes sbx run" "sbx's message"
-run sbx run --limits best-effort --memory 64m --pids 100 --report "$PWD/r.json" -- echo ran
+run sbx run --limits best-effort --memory 64m --pids 100 --report "$PWD/r.json" -- echo the-command-ran
 eq "$rc" 0 "the status with --limits best-effort"
-contains "$out" ran "the command's output"
+contains "$out" the-command-ran "the command's output"
 contains "$out" "sbx: --limits best-effort: not enforced: --memory (" "sbx's message"
 j=$(tr -d ' \n' <r.json)
 contains "$j" '"cgroup":null' "the report"

@@ -5,7 +5,7 @@
 # timeout: 900
 . /vm/lib.sh
 up() { read -r t _ </proc/uptime && echo "$t"; }
-n=${SBX_BENCH_RUNS:-30}
+n=30
 limits="--memory 256m --pids 512 --cpus 1"
 must sbx run -- true # the binary into the page cache
 must sbx run $limits -- true

@@ -32,6 +32,7 @@
 //	probe listen-unix PATH [TIMEOUT [READY]], listen-abstract NAME [...]
 //	probe hog MIB               allocate and touch MIB MiB, 1 MiB at a time
 //	probe spin SECONDS          burn one CPU for SECONDS of wall time: "N loops"
+//	probe forkbomb SECONDS      copies of itself that each start two more, for SECONDS
 package main
 
 import (

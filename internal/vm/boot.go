@@ -60,6 +60,9 @@ func prepare(ctx context.Context, o Options) (initrd, disk string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("writing the initramfs: %w", err)
 	}
+	if st, err := os.Stat(initrd); err == nil {
+		fmt.Fprintf(o.Console, "sbx-vm: initramfs %.1f MiB\n", float64(st.Size())/(1<<20))
+	}
 	disk = filepath.Join(o.Dir, "disk.raw")
 	if err := writeDisk(disk, int64(o.DiskMiB)<<20); err != nil {
 		return "", "", fmt.Errorf("writing the disk image: %w", err)

@@ -20,6 +20,9 @@ func Missing() error {
 	if _, err := FindKernel(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := missingSession(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -24,8 +24,9 @@ type image struct {
 // Layout: /init (testscripts/vm/init), /vm/… (the rest of testscripts/vm:
 // the runner, lib.sh, the suites), /bin/busybox (its applet links are made
 // by /init), /bin/sbx, /bin/probe, /lib/modules/NAME.ko with
-// /lib/modules/load listing them in load order, and /dev/console, which
-// the kernel opens as PID 1's stdio before anything is mounted.
+// /lib/modules/load listing them in load order, /dev/console, which the
+// kernel opens as PID 1's stdio before anything is mounted, and the user
+// session (systemd --user, dbus-daemon, at their host paths: addSession).
 func writeInitramfs(path string, img image) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -59,6 +60,9 @@ func writeInitramfs(path string, img image) error {
 	c.File("lib/modules/load", 0o644, []byte(load.String()))
 
 	if err := addScripts(c, img.scripts); err != nil {
+		return err
+	}
+	if err := addSession(c, img.scripts); err != nil {
 		return err
 	}
 	if err := c.Close(); err != nil {

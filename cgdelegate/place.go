@@ -50,6 +50,8 @@ func (e *MissingControllers) Error() string {
 
 // Place chooses the cgroup under which a run's leaf goes, so that the leaf
 // gets the controllers need, and returns its hierarchy path:
+//   - when sbx's own cgroup is an evacuation leaf, the cgroup above it,
+//     as though sbx were still there;
 //   - the parent of sbx's own cgroup, when the caller may manage it and it
 //     already passes those controllers to its children (a shell in a leaf
 //     of a delegated subtree: the run's leaf goes beside it);
@@ -60,6 +62,16 @@ func (e *MissingControllers) Error() string {
 // Anything else is a NotDelegated or MissingControllers error.
 func Place(host Host, h Hierarchy, need []string) (string, error) {
 	own := h.Own
+	if path.Base(own) == evacuationLeaf && own != h.MountRoot {
+		// A run moved sbx here from the cgroup above, maybe one that
+		// started at the same moment and is enabling the controllers
+		// there now: that cgroup is the one to use, as it would be.
+		parent := path.Dir(own)
+		if Delegated(host, h.Dir(parent)) == nil {
+			h.Own = parent
+			return PlaceOwn(host, h, need)
+		}
+	}
 	if own != h.MountRoot && own != "/" {
 		parent := path.Dir(own)
 		dir := h.Dir(parent)

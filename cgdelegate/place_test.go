@@ -188,3 +188,27 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestPlaceFromEvacuationLeafUsesTheCgroupAbove(t *testing.T) {
+	// Two runs start at once in a delegated scope: the first moves both
+	// sbx processes into init and has not yet enabled the controllers
+	// when the second looks. The second must use the scope, not init.
+	own := "/user.slice/user-1000.slice/run-2.scope"
+	tr := newTree(t, own+"/init")
+	tr.cgroup("/user.slice/user-1000.slice", "memory pids", "memory pids")
+	tr.cgroup(own, "memory pids", "")
+	tr.cgroup(own+"/init", "", "", "400", "401")
+	tr.notDelegated("/user.slice/user-1000.slice")
+	h, err := Find(tr.caller())
+	must(t, err)
+	base, err := Place(tr.caller(), h, []string{"memory", "pids"})
+	must(t, err)
+	if base != own {
+		t.Fatalf("Place = %s, want the scope above init", base)
+	}
+	enabled, err := os.ReadFile(filepath.Join(h.Dir(own), "cgroup.subtree_control"))
+	must(t, err)
+	if string(enabled) != "+memory +pids" {
+		t.Errorf("subtree_control written %q", enabled)
+	}
+}

@@ -59,8 +59,9 @@ func EnableControllers(dir string, names []string) error {
 		return fmt.Errorf("enable %s in %s: not all are available (cgroup.controllers has %q): "+
 			"the parent cgroup does not delegate them", strings.Join(missing, ", "), path, strings.Join(have, " "))
 	case errors.Is(err, unix.EBUSY):
+		// Wrapped: a caller that moves the processes out tries again.
 		return fmt.Errorf("enable %s in %s: the cgroup has processes of its own, "+
-			"and a cgroup with processes cannot control its children's resources", strings.Join(missing, ", "), path)
+			"and a cgroup with processes cannot control its children's resources (%w)", strings.Join(missing, ", "), path, unix.EBUSY)
 	}
 	return fmt.Errorf("enable %s in %s: %w", strings.Join(missing, ", "), path, errors.Unwrap(err))
 }

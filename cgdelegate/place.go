@@ -3,9 +3,11 @@ package cgdelegate
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -239,15 +241,21 @@ const removeWait = 2 * time.Second
 // can see what would be removed.
 var rmdir = unix.Rmdir
 
-// remove kills what dir holds and removes it with its sandbox cgroup.
+// remove kills what dir holds and removes it with every cgroup below it:
+// its sandbox cgroup, and any that a command allowed to mount made there
+// (--cap-add SYS_ADMIN with --allow-nested-userns can remount its
+// /sys/fs/cgroup read-write); a cgroup with children cannot be removed.
 func remove(dir string) error {
+	tree := cgroupTree(dir)
 	if populated, err := Populated(dir); err == nil && populated {
 		if err := Kill(dir); err != nil {
-			killEach(filepath.Join(dir, sandboxCgroup))
+			for _, d := range tree {
+				killEach(d)
+			}
 		}
 	}
 	deadline := time.Now().Add(removeWait)
-	for _, d := range []string{filepath.Join(dir, sandboxCgroup), dir} {
+	for _, d := range tree {
 		for {
 			err := rmdir(d)
 			if err == nil || errors.Is(err, unix.ENOENT) {
@@ -260,6 +268,23 @@ func remove(dir string) error {
 		}
 	}
 	return nil
+}
+
+// cgroupTree lists dir and the cgroups below it, deepest first. A cgroup
+// file system holds only directories and files, no symbolic links.
+func cgroupTree(dir string) []string {
+	var dirs []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	if len(dirs) == 0 {
+		dirs = []string{dir}
+	}
+	slices.Reverse(dirs) // WalkDir lists a directory before what it holds
+	return dirs
 }
 
 // killEach is cgroup.kill for kernels before 5.14: SIGKILL to every
@@ -292,8 +317,9 @@ func RemoveStale(h Hierarchy, base string) {
 		}
 		leaf := filepath.Join(dir, e.Name())
 		if populated, err := Populated(leaf); err == nil && !populated {
-			rmdir(filepath.Join(leaf, sandboxCgroup))
-			rmdir(leaf)
+			for _, d := range cgroupTree(leaf) {
+				rmdir(d)
+			}
 		}
 	}
 }

@@ -164,6 +164,8 @@ func TestRemoveStaleOnlyDeadAndEmpty(t *testing.T) {
 	tr := newTree(t, "/base/init")
 	tr.cgroup("/base", "memory", "memory")
 	dead := tr.cgroup("/base/sbx-999999999-aa", "memory", "")
+	// Its sandbox cgroup, and one the command made in it.
+	tr.cgroup("/base/sbx-999999999-aa/sandbox/made-inside", "memory", "")
 	busy := tr.cgroup("/base/sbx-999999998-bb", "memory", "")
 	must(t, os.WriteFile(filepath.Join(busy, "cgroup.events"), []byte("populated 1\nfrozen 0\n"), 0o644))
 	tr.cgroup("/base/sbx-1-cc", "memory", "") // PID 1 is alive
@@ -176,7 +178,7 @@ func TestRemoveStaleOnlyDeadAndEmpty(t *testing.T) {
 	rmdir = func(p string) error { removed = append(removed, p); return nil }
 	t.Cleanup(func() { rmdir = unix.Rmdir })
 	RemoveStale(h, "/base")
-	want := filepath.Join(dead, sandboxCgroup) + " " + dead
+	want := filepath.Join(dead, sandboxCgroup, "made-inside") + " " + filepath.Join(dead, sandboxCgroup) + " " + dead
 	if strings.Join(removed, " ") != want {
 		t.Fatalf("removed %q, want %q", removed, want)
 	}

@@ -33,6 +33,7 @@
 //	probe hog MIB               allocate and touch MIB MiB, 1 MiB at a time
 //	probe spin SECONDS          burn one CPU for SECONDS of wall time: "N loops"
 //	probe forkbomb SECONDS      copies of itself that each start two more, for SECONDS
+//	probe cgroupns PROG ARG…    PROG in user, mount and cgroup namespaces of its own
 package main
 
 import (

@@ -23,7 +23,10 @@ echo "periods $periods, throttled $throttled, usage ${usage}ms in ${wall}ms; loo
 # which is throttled too). Emulation stretches time unevenly, so the
 # bounds leave room; unthrottled, the spin alone takes all of a CPU.
 [ -n "$usage" ] && [ "$usage" -le $((wall * 35 / 100)) ] || fail "cpu_usage_ms '$usage' in ${wall}ms at 0.25 CPU"
-[ $((limited / 4)) -le $((free / 2 / 2)) ] || fail "the spin did $((limited / 4)) loops a second at 0.25 CPU, $((free / 2)) unlimited"
+# The unlimited spin is measured at another moment, and a loaded host
+# slows the emulated CPU unevenly: a quarter of its rate unloaded (0.17
+# seen), but only "clearly slower" holds under load (0.55 seen in CI).
+[ $((limited / 4)) -le $((free / 2 * 3 / 4)) ] || fail "the spin did $((limited / 4)) loops a second at 0.25 CPU, $((free / 2)) unlimited"
 # Inside, the limit is what the sandbox's own cgroup says.
 must sbx run --cpus 0.25 -- cat /sys/fs/cgroup/cpu.max
 eq "$out" "25000 100000" "cpu.max inside"

@@ -27,6 +27,11 @@ type view struct {
 	lastID atomic.Uint64
 	// cursors counts the listings kept open between requests.
 	cursors atomic.Int64
+	// plus decides whether listings send their files' attributes.
+	plus *plusVote
+	// listOpens counts the host directories listings opened (the tests
+	// read it).
+	listOpens atomic.Int64
 }
 
 // nodeTable finds nodes by node ID: a plain map, which the garbage
@@ -82,6 +87,15 @@ type node struct {
 
 	listMu sync.Mutex
 	cursor *cursor // a listing in progress (readdir_linux.go), or nil
+	// filesBare: the listing in progress leaves its files' attributes
+	// out (plusvote.go). eofAt: the offset after the last entry, once a
+	// listing has reached it (eofKnown).
+	filesBare bool
+	eofAt     uint64
+	eofKnown  bool
+	// listedBare: a listing left a file's attributes out, so a LOOKUP
+	// of a file here counts for them.
+	listedBare atomic.Bool
 }
 
 var (
@@ -238,6 +252,9 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 		return nil, hiddenIfDenied(e)
 	}
 	child.attr(&child.st, &out.Attr)
+	if !child.isDir() && n.listedBare.Load() {
+		n.v.plus.wanted()
+	}
 	// The kernel looks a cached name up again to revalidate it (always
 	// for a rename's target), and READDIRPLUS looks up every entry: the
 	// same object under the same name must come back as the same node.

@@ -78,6 +78,14 @@ func (l *lister) list(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 	}
 	n.listMu.Lock()
 	defer n.listMu.Unlock()
+	if plus && in.Offset == 0 {
+		n.filesBare = !l.v.plus.files()
+	}
+	if n.eofKnown && in.Offset == n.eofAt && in.Offset != 0 {
+		// The request after the last entry: every listing ends with
+		// one, and answering it needs no host directory.
+		return fuse.OK
+	}
 	c := n.cursor
 	if c == nil || c.next != in.Offset {
 		l.closeCursor(n)
@@ -89,6 +97,9 @@ func (l *lister) list(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 		}
 	}
 	st, done := l.fill(cancel, in, out, n, c, plus)
+	if done && c.eof && st.Ok() {
+		n.eofAt, n.eofKnown = c.next, true
+	}
 	if done || n.cursor == nil {
 		// The end, or no room to keep it: the kernel's next request
 		// (after the end, none) opens it again.
@@ -113,6 +124,7 @@ func (l *lister) openCursor(n *node, off uint64) (*cursor, syscall.Errno) {
 	if e != 0 {
 		return nil, e
 	}
+	l.v.listOpens.Add(1)
 	if off != 0 {
 		if _, err := unix.Seek(fd, int64(off), unix.SEEK_SET); err != nil {
 			unix.Close(fd)
@@ -183,7 +195,11 @@ func (l *lister) fill(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 			if entry == nil {
 				return fuse.OK, false
 			}
-			if name != "." && name != ".." { // listed, never looked up (node ID 0)
+			bare := n.filesBare && d.Type != unix.DT_DIR
+			if bare && name != "." && name != ".." {
+				n.listedBare.Store(true)
+			}
+			if name != "." && name != ".." && !bare { // listed, never looked up (node ID 0)
 				// The bridge's own LOOKUP: it counts the kernel's new
 				// reference, which a FORGET takes back.
 				lookup := fuse.InHeader{NodeId: in.NodeId, Caller: in.Caller}

@@ -52,7 +52,7 @@ func newFS(root string, c Config) (fuse.RawFileSystem, *node, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	v := &view{owners: c.Owners}
+	v := &view{owners: c.Owners, plus: newPlusVote()}
 	v.lastID.Store(fuse.FUSE_ROOT_ID)
 	top := &node{v: v, rules: newRules(c), dir: fd}
 	if err := unix.Fstat(fd, &top.st); err != nil {

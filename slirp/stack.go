@@ -52,6 +52,10 @@ const (
 	// the stack; the default leaves room for a full window at 65520.
 	tcpBufferDefault = 1 << 20
 	tcpBufferMax     = 4 << 20
+	// qdiscLen is how many frames may wait for the TAP (at most 16 MiB
+	// at MTU 65520, four full send buffers); beyond it a write fails and
+	// TCP sends again later, as at a full device queue.
+	qdiscLen = 256
 )
 
 // DialFunc opens the host side of a connection. Tests inject one that
@@ -140,8 +144,7 @@ func Serve(ep stack.LinkEndpoint, cfg Config) (*Network, error) {
 		return nil, errors.New("slirp: no policy")
 	}
 	if cfg.Dial == nil {
-		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-		cfg.Dial = d.DialContext
+		cfg.Dial = newHostDialer(30*time.Second, keepalive).dial
 	}
 	if cfg.DialDNS == nil {
 		cfg.DialDNS = cfg.Dial
@@ -197,7 +200,10 @@ func (n *Network) configure(ep stack.LinkEndpoint) error {
 	// endTimeWait, which ends most at once).
 	tw := tcpip.TCPTimeWaitTimeoutOption(time.Second)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tw)
-	if err := s.CreateNIC(nicID, ep); err != nil {
+	// The frames the stack sends go through a queue (see txQueue).
+	qdisc := newTxQueue(ep)
+	if err := s.CreateNICWithOptions(nicID, ep, stack.NICOptions{QDisc: qdisc}); err != nil {
+		qdisc.Close()
 		return fmt.Errorf("slirp: create NIC: %s", err)
 	}
 	for _, ip := range []net.IP{tap.GatewayIP, tap.DNSIP} {

@@ -78,10 +78,15 @@ func (l *lister) list(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 	}
 	n.listMu.Lock()
 	defer n.listMu.Unlock()
-	if plus && in.Offset == 0 {
-		n.filesBare = !l.v.plus.files()
+	if in.Offset == 0 {
+		// A new listing: what the last one found at its end may have
+		// changed on the host since.
+		n.eofKnown = false
+		if plus {
+			n.filesBare = !l.v.plus.files()
+		}
 	}
-	if n.eofKnown && in.Offset == n.eofAt && in.Offset != 0 {
+	if n.eofKnown && in.Offset == n.eofAt {
 		// The request after the last entry: every listing ends with
 		// one, and answering it needs no host directory.
 		return fuse.OK

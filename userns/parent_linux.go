@@ -111,12 +111,10 @@ func (s *Sandbox) run() Result {
 	}
 	defer waitPrepared()
 
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	parentSock, childSock, err := socketPair()
 	if err != nil {
-		return setupFailure(fmt.Errorf("socketpair: %w", err))
+		return setupFailure(err)
 	}
-	parentSock := os.NewFile(uintptr(pair[0]), "sbx-parent")
-	childSock := os.NewFile(uintptr(pair[1]), "sbx-child")
 	defer parentSock.Close()
 
 	sigs := make(chan os.Signal, 16)
@@ -323,4 +321,23 @@ loop:
 
 func setupFailure(err error) Result {
 	return Result{Code: ExitSetup, Cause: "setup-error", Err: err, MaxRSSKiB: -1}
+}
+
+// socketPair makes the socket between the parent and PID 1. The parent's
+// end goes through Go's poller. Blocking, the goroutine waiting on it holds
+// a P in the read; with the other one in the child's wait, the goroutine a
+// message wakes waits until sysmon takes a P back, up to 10 ms (the FUSE
+// view's descriptor did, while the child's next mount waited for the view
+// to be served). The child's end is PID 1's, as it was made.
+func socketPair() (parent, child *os.File, err error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	if err := unix.SetNonblock(pair[0], true); err != nil {
+		unix.Close(pair[0])
+		unix.Close(pair[1])
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(pair[0]), "sbx-parent"), os.NewFile(uintptr(pair[1]), "sbx-child"), nil
 }

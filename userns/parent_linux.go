@@ -170,7 +170,7 @@ func (s *Sandbox) run() Result {
 	if err := conn.Send(Message{Type: MsgMapsWritten}); err != nil {
 		return abort(fmt.Errorf("signal the sandbox: %w", err))
 	}
-	return s.supervise(cmd.Process, func() (*os.ProcessState, error) { return cmd.Process.Wait() }, conn, sigs)
+	return s.supervise(cmd.Process, func() (*os.ProcessState, error) { return waitProcess(cmd.Process) }, conn, sigs)
 }
 
 // supervise relays signals, enforces the timeout and collects the outcome.

@@ -62,6 +62,11 @@ func InitMain() int {
 	// command whatever the parent's caller left open.
 	unix.CloseRange(childSocketFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	unix.CloseOnExec(childSocketFD)
+	// Through Go's poller, as the parent's end: the reaper's goroutine
+	// that waits on it then holds no P, and with limits PID 1 has one,
+	// which a blocking read would keep from the reaper (for up to 10 ms,
+	// until sysmon takes it back) when the command exits.
+	unix.SetNonblock(childSocketFD, true)
 	c.conn = NewConn(os.NewFile(childSocketFD, "sbx-child"))
 
 	fail := func(format string, args ...any) int {

@@ -10,8 +10,8 @@ import (
 // The parent's end of the socket to PID 1 is served by Go's poller: a
 // goroutine waiting on it holds no P, so a message wakes its reader at
 // once however many of the parent's goroutines sit in blocking calls. The
-// reader sees the deadline fire, which only a pollable descriptor can;
-// the child's end stays as PID 1 gets it, blocking.
+// reader sees the deadline fire, which only a pollable descriptor can.
+// The child's end is left to PID 1, which makes its own non-blocking.
 func TestParentSocketIsPolled(t *testing.T) {
 	parent, child, err := socketPair()
 	if err != nil {
@@ -30,7 +30,7 @@ func TestParentSocketIsPolled(t *testing.T) {
 		t.Fatal(err)
 	}
 	if flags&unix.O_NONBLOCK != 0 {
-		t.Error("the child's end is non-blocking; PID 1 reads it blocking")
+		t.Error("the child's end is non-blocking before PID 1 has it")
 	}
 	// Messages still cross both ways.
 	if err := NewConn(child).Send(Message{Type: MsgReady}); err != nil {

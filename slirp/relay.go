@@ -87,12 +87,14 @@ func (n *Network) relay(a, b end) (aToB, bToA int64) {
 	}
 	unregister := n.onClose(abortBoth)
 	defer unregister()
-	var wg sync.WaitGroup
 	var ab, ba atomic.Int64
-	wg.Add(2)
-	go func() { defer wg.Done(); pipe(b, a, &ab, abortBoth) }()
-	go func() { defer wg.Done(); pipe(a, b, &ba, abortBoth) }()
-	wg.Wait()
+	// One direction in a goroutine of its own, the other in this one:
+	// a goroutine fewer per connection, and this one's stack has grown
+	// already.
+	done := make(chan struct{})
+	go func() { defer close(done); pipe(a, b, &ba, abortBoth) }()
+	pipe(b, a, &ab, abortBoth)
+	<-done
 	once.Do(func() {
 		for _, e := range []end{a, b} {
 			if e.finish != nil {

@@ -32,10 +32,14 @@ func startTerminal(masterFD int, ttys [3]bool) *terminal {
 	// program there must (a mode change would stop it with SIGTTOU, a
 	// read with SIGTTIN).
 	if ttys[0] && inForeground(0) {
+		pending := pendingLines(0, ptyEOF(masterFD))
 		if state, err := term.MakeRaw(0); err == nil {
 			t.restore = func() { term.Restore(0, state) }
 		}
-		go io.Copy(t.master, os.Stdin)
+		go func() {
+			t.master.Write(pending)
+			io.Copy(t.master, os.Stdin)
+		}()
 	}
 	t.resize()
 	// What the pty shows goes to the caller's terminal: its stdout, else
@@ -53,6 +57,44 @@ func startTerminal(masterFD int, ttys [3]bool) *terminal {
 		close(t.outDone)
 	}()
 	return t
+}
+
+// pendingLines takes what the terminal on fd already holds as whole lines
+// and end-of-file marks, read in its own mode before sbx makes it raw, with
+// each end of file as eof, the pty's own end-of-file character. A ^D that
+// came before sbx started (script(1) sends one when its input ends) waits
+// in the terminal as an end-of-file mark; once the terminal is raw, the
+// kernel hands that mark out as a NUL byte instead, which the command would
+// read as data (a cat waiting for more, for ever) and its pty would echo
+// as ^@. poll says whether a read would return at once, so nothing here
+// waits for input; a line still being typed stays for the raw copy.
+func pendingLines(fd int, eof byte) []byte {
+	var pending []byte
+	buf := make([]byte, 4096)
+	for range 64 {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 0); err != nil || n == 0 || fds[0].Revents != unix.POLLIN {
+			break
+		}
+		n, err := unix.Read(fd, buf)
+		if err != nil || n < 0 {
+			break
+		}
+		if n == 0 {
+			pending = append(pending, eof)
+			continue
+		}
+		pending = append(pending, buf[:n]...)
+	}
+	return pending
+}
+
+// ptyEOF is the end-of-file character of the pty whose master is fd.
+func ptyEOF(fd int) byte {
+	if t, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil && t.Cc[unix.VEOF] != 0 {
+		return t.Cc[unix.VEOF]
+	}
+	return 4 // ^D, the default
 }
 
 // inForeground reports whether sbx is in the foreground process group of

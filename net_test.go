@@ -23,10 +23,12 @@ import (
 // cmdServe starts a server on 127.0.0.1 for the rest of the script and sets
 // NAME_PORT (and, for http, NAME_SHA256: the checksum of /big):
 //
-//	serve tcp-echo|udp-echo|http|dns NAME
+//	serve tcp-echo|udp-echo|udp-closed|http|dns NAME
+//
+// udp-closed is a port where nothing listens (bound once to find it free).
 func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: serve tcp-echo|udp-echo|http|dns NAME")
+		ts.Fatalf("usage: serve tcp-echo|udp-echo|udp-closed|http|dns NAME")
 	}
 	kind, name := args[0], args[1]
 	var port int
@@ -39,6 +41,11 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 		pc := listenPacket(ts)
 		go answerEach(pc, func(q []byte) []byte { return q })
 		port = pc.LocalAddr().(*net.UDPAddr).Port
+	case "udp-closed":
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		ts.Check(err)
+		port = pc.LocalAddr().(*net.UDPAddr).Port
+		pc.Close()
 	case "http":
 		// /big: 64 MiB from a fixed seed, so its checksum is known.
 		big := make([]byte, 64<<20)

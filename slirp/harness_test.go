@@ -38,6 +38,7 @@ type testNet struct {
 	hostSide *channel.Endpoint // sbx's side of the wire
 	mu       sync.Mutex
 	frames   [][]byte // what the sandbox sent
+	toSbx    [][]byte // what sbx sent the sandbox
 }
 
 // recordingDialer records every host dial; each address is redirected to
@@ -108,7 +109,7 @@ func newTestNet(t testing.TB, opts policy.Options, cfg Config) *testNet {
 	ctx, cancel := context.WithCancel(context.Background())
 	tn := &testNet{t: t, sandbox: s, dialer: d, log: cfg.Log, hostSide: hostSide}
 	go carry(ctx, sandboxSide, hostSide, tn.record)
-	go carry(ctx, hostSide, sandboxSide, nil)
+	go carry(ctx, hostSide, sandboxSide, tn.recordToSandbox)
 	t.Cleanup(func() {
 		cancel()
 		n.Close()
@@ -123,6 +124,19 @@ func (tn *testNet) record(frame []byte) {
 	tn.mu.Lock()
 	tn.frames = append(tn.frames, append([]byte(nil), frame...))
 	tn.mu.Unlock()
+}
+
+func (tn *testNet) recordToSandbox(frame []byte) {
+	tn.mu.Lock()
+	tn.toSbx = append(tn.toSbx, append([]byte(nil), frame...))
+	tn.mu.Unlock()
+}
+
+// received is what sbx sent the sandbox.
+func (tn *testNet) received() [][]byte {
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	return append([][]byte(nil), tn.toSbx...)
 }
 
 func (tn *testNet) sent() [][]byte {

@@ -87,6 +87,7 @@ type Network struct {
 
 	tcpSlots chan struct{}
 	udpSlots chan struct{}
+	syns     synQuotes // the SYNs waiting for their host dial
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -227,7 +228,10 @@ func (n *Network) configure(ep stack.LinkEndpoint) error {
 	}
 	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: nicID}})
 	tf := tcp.NewForwarder(s, 0, maxPendingTCP, n.forwardTCP)
-	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tf.HandlePacket)
+	s.SetTransportProtocolHandler(tcp.ProtocolNumber, func(id stack.TransportEndpointID, pkt *stack.PacketBuffer) bool {
+		n.syns.remember(id, pkt)
+		return tf.HandlePacket(id, pkt)
+	})
 	uf := udp.NewForwarder(s, n.forwardUDP)
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, uf.HandlePacket)
 	return nil

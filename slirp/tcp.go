@@ -8,6 +8,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
@@ -22,6 +23,7 @@ const keepalive = 30 * time.Second
 // side is connected, so what the command sees is what the host got.
 func (n *Network) forwardTCP(r *tcp.ForwarderRequest) {
 	id := r.ID()
+	syn := n.syns.take(id)
 	dst := addrPort(id.LocalAddress, id.LocalPort)
 	start := time.Now()
 	ev := Event{Time: start, Proto: "tcp"}
@@ -45,9 +47,16 @@ func (n *Network) forwardTCP(r *tcp.ForwarderRequest) {
 	hostConn, err := n.cfg.Dial(ctx, "tcp", host.String())
 	cancel()
 	if err != nil {
-		// Refused, unreachable or timed out on the host: the sandbox
-		// gets a reset, as from a host that refuses.
-		r.Complete(true)
+		// Unreachable on the host: the sandbox is told so by ICMP, as
+		// a router would. Refused or timed out: a reset, as from a
+		// host that refuses.
+		code, ok := unreachableCode(err)
+		if ok && code != header.ICMPv4PortUnreachable && syn != nil {
+			r.Complete(false)
+			n.sendUnreachable(code, syn)
+		} else {
+			r.Complete(true)
+		}
 		ev.Error = dialError(err)
 		n.log.connection(ev, true)
 		return

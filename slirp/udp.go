@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
@@ -60,9 +61,18 @@ func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 		return true
 	}
 	sandboxConn := gonet.NewUDPConn(&wq, ep)
+	sandbox := tcpip.FullAddress{Addr: id.RemoteAddress, Port: id.RemotePort}
+	to := tcpip.FullAddress{Addr: id.LocalAddress, Port: id.LocalPort}
+	unreachable := func(err error, size int) bool {
+		code, ok := unreachableCode(err)
+		if ok {
+			n.sendUnreachable(code, udpQuote(sandbox, to, size))
+		}
+		return ok
+	}
 	go func() {
 		defer func() { <-n.udpSlots }()
-		out, in := n.relayUDP(sandboxConn, hostConn)
+		out, in := n.relayUDP(sandboxConn, hostConn, unreachable)
 		ev.BytesOut, ev.BytesIn = out, in
 		ev.DurationMS = msSince(start)
 		n.log.connection(ev, true)
@@ -71,8 +81,11 @@ func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 }
 
 // relayUDP carries datagrams both ways until the flow has been idle for
-// udpIdle, or the network closes.
-func (n *Network) relayUDP(sandbox, host net.Conn) (out, in int64) {
+// udpIdle, or the network closes. An error that ICMP brought the host
+// socket (the last datagram found no listener, or no route) goes to
+// unreachable, with the size of the sandbox's last datagram, and the flow
+// goes on, as a socket on a real network does.
+func (n *Network) relayUDP(sandbox, host net.Conn, unreachable func(err error, size int) bool) (out, in int64) {
 	var once sync.Once
 	closeBoth := func() {
 		once.Do(func() {
@@ -84,6 +97,7 @@ func (n *Network) relayUDP(sandbox, host net.Conn) (out, in int64) {
 	defer unregister()
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
+	var lastSize atomic.Int64
 	var wg sync.WaitGroup
 	var o, i atomic.Int64
 	copyDatagrams := func(dst, src net.Conn, count *atomic.Int64) {
@@ -94,6 +108,9 @@ func (n *Network) relayUDP(sandbox, host net.Conn) (out, in int64) {
 			src.SetReadDeadline(time.Now().Add(udpIdle))
 			nr, err := src.Read(buf)
 			if err != nil {
+				if src == host && unreachable(err, int(lastSize.Load())) {
+					continue
+				}
 				// A deadline in one direction while the other still
 				// carries datagrams is not the end of the flow.
 				if ne, ok := err.(net.Error); ok && ne.Timeout() &&
@@ -103,8 +120,17 @@ func (n *Network) relayUDP(sandbox, host net.Conn) (out, in int64) {
 				return
 			}
 			last.Store(time.Now().UnixNano())
-			if _, err := dst.Write(buf[:nr]); err == nil {
+			_, err = dst.Write(buf[:nr])
+			if err != nil && dst == host && unreachable(err, int(lastSize.Load())) {
+				// The error was the previous datagram's; this one
+				// still goes.
+				_, err = dst.Write(buf[:nr])
+			}
+			if err == nil {
 				count.Add(int64(nr))
+				if dst == host {
+					lastSize.Store(int64(nr))
+				}
 			}
 		}
 	}

@@ -63,9 +63,14 @@ func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 	sandboxConn := gonet.NewUDPConn(&wq, ep)
 	sandbox := tcpip.FullAddress{Addr: id.RemoteAddress, Port: id.RemotePort}
 	to := tcpip.FullAddress{Addr: id.LocalAddress, Port: id.LocalPort}
+	// The log keeps the first such error of the flow, as it keeps a
+	// refused dial's.
+	var firstErr atomic.Pointer[string]
 	unreachable := func(err error, size int) bool {
 		code, ok := unreachableCode(err)
 		if ok {
+			msg := dialError(err)
+			firstErr.CompareAndSwap(nil, &msg)
 			n.sendUnreachable(code, udpQuote(sandbox, to, size))
 		}
 		return ok
@@ -73,6 +78,9 @@ func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 	go func() {
 		defer func() { <-n.udpSlots }()
 		out, in := n.relayUDP(sandboxConn, hostConn, unreachable)
+		if msg := firstErr.Load(); msg != nil {
+			ev.Error = *msg
+		}
 		ev.BytesOut, ev.BytesIn = out, in
 		ev.DurationMS = msSince(start)
 		n.log.connection(ev, true)

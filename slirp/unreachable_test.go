@@ -1,11 +1,13 @@
 package slirp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -32,7 +34,8 @@ func closedUDPPort(t *testing.T) string {
 // with ECONNREFUSED: net_slirp_udp_dns.txtar), and the flow goes on: the
 // next datagram is answered the same way.
 func TestUDPRefusedOnTheHostIsPortUnreachable(t *testing.T) {
-	tn := newTestNet(t, policy.Options{}, Config{})
+	var logged syncBuffer
+	tn := newTestNet(t, policy.Options{}, Config{Log: NewLog(&logged)})
 	tn.dialer.route["udp 203.0.113.30:9999"] = closedUDPPort(t)
 	c := tn.dialUDP("203.0.113.30:9999")
 	defer c.Close()
@@ -76,6 +79,31 @@ func TestUDPRefusedOnTheHostIsPortUnreachable(t *testing.T) {
 	if d := tn.dialer.dials(); len(d) != 1 {
 		t.Errorf("dialled %q, want one flow", d)
 	}
+	// The flow's line in the log, written when it ends, says why.
+	c.Close()
+	tn.net.Close()
+	waitFor(t, func() bool { return strings.Contains(logged.String(), `"proto":"udp"`) })
+	if line := logged.String(); !strings.Contains(line, `"error":"read: connection refused"`) {
+		t.Errorf("log %q: want the UDP flow with its error", line)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a log written from other goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // A host dial that finds no route is reported to the sandbox as host or

@@ -44,6 +44,10 @@ func (n *Network) sendUnreachable(code header.ICMPv4Code, quote []byte) {
 	}
 	orig := header.IPv4(quote)
 	sandbox, dst := orig.SourceAddress(), orig.DestinationAddress()
+	// No ICMP error about a datagram to many hosts (RFC 1122, 3.2.2).
+	if dst == header.IPv4Broadcast || header.IsV4MulticastAddress(dst) {
+		return
+	}
 	r, err := n.stack.FindRoute(nicID, dst, sandbox, ipv4.ProtocolNumber, false)
 	if err != nil {
 		return

@@ -15,8 +15,12 @@ import (
 type view struct {
 	owners Owners
 	// heldDirs counts the directory descriptors nodes keep; past
-	// maxHeldDirs a directory is reopened from its parent's each time.
+	// heldCap a directory is reopened from its parent's each time.
 	heldDirs atomic.Int64
+	// fdShare and cursorShare are this mount's parts of the process's
+	// descriptors (fdlimit): half for the directories it keeps, a
+	// sixteenth for the listings.
+	fdShare, cursorShare int64
 	// live counts the nodes Lookup made that are not forgotten yet (the
 	// top node is not counted): what FORGET must bring back to zero.
 	live atomic.Int64
@@ -56,6 +60,17 @@ func (t *nodeTable) put(id uint64, n *node) {
 	t.mu.Unlock()
 }
 
+// all is every node in the table.
+func (t *nodeTable) all() []*node {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	ns := make([]*node, 0, len(t.m))
+	for _, n := range t.m {
+		ns = append(ns, n)
+	}
+	return ns
+}
+
 func (t *nodeTable) drop(id uint64) {
 	t.mu.Lock()
 	delete(t.m, id)
@@ -64,8 +79,12 @@ func (t *nodeTable) drop(id uint64) {
 
 // maxHeldDirs bounds the descriptors the server holds, whatever the
 // command walks: the kernel decides how many directories stay cached.
-// A variable only so that tests can lower it.
+// A smaller limit on open descriptors lowers it (view.heldCap). A
+// variable only so that tests can lower it.
 var maxHeldDirs int64 = 16384
+
+// heldCap is how many directory descriptors the nodes may keep.
+func (v *view) heldCap() int64 { return min(maxHeldDirs, v.fdShare) }
 
 // node is one host file or directory as the kernel knows it. It is reached
 // from its parent's directory descriptor by name, without following a
@@ -130,7 +149,7 @@ func (n *node) withDir(f func(dir int) syscall.Errno) syscall.Errno {
 		return e
 	}
 	n.mu.Lock()
-	if n.dir < 0 && n.v.heldDirs.Add(1) <= maxHeldDirs {
+	if n.dir < 0 && n.v.heldDirs.Add(1) <= n.v.heldCap() {
 		n.dir, fd = fd, -1
 	} else if n.dir < 0 {
 		n.v.heldDirs.Add(-1)

@@ -118,7 +118,7 @@ func (l *lister) list(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntr
 }
 
 // openCursor opens the node's directory at off, kept on the node while
-// fewer than maxCursors are.
+// fewer than the mount's share of them are (view.cursorShare).
 func (l *lister) openCursor(n *node, off uint64) (*cursor, syscall.Errno) {
 	var fd int
 	e := n.withDir(func(dir int) syscall.Errno {
@@ -137,7 +137,7 @@ func (l *lister) openCursor(n *node, off uint64) (*cursor, syscall.Errno) {
 		}
 	}
 	c := &cursor{fd: fd, buf: direntBufs.Get().(*[direntBuf]byte)[:], next: off}
-	if l.v.cursors.Add(1) <= maxCursors {
+	if l.v.cursors.Add(1) <= l.v.cursorShare {
 		n.cursor = c
 	} else {
 		l.v.cursors.Add(-1)

@@ -10,6 +10,8 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/internal/fdlimit"
 )
 
 // forever is how long the kernel may cache names, attributes and misses: the
@@ -52,7 +54,11 @@ func newFS(root string, c Config) (fuse.RawFileSystem, *node, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	v := &view{owners: c.Owners, plus: newPlusVote()}
+	v := &view{
+		owners: c.Owners, plus: newPlusVote(),
+		fdShare:     fdlimit.Share(maxHeldDirs, 2, 16),
+		cursorShare: fdlimit.Share(maxCursors, 16, 4),
+	}
 	v.lastID.Store(fuse.FUSE_ROOT_ID)
 	top := &node{v: v, rules: newRules(c), dir: fd}
 	if err := unix.Fstat(fd, &top.st); err != nil {
@@ -100,9 +106,15 @@ func mountOptions() *fuse.MountOptions {
 }
 
 // Close releases the server's descriptors once the sandbox is gone (its
-// mount went with the sandbox's mount namespace).
+// mount went with the sandbox's mount namespace): every directory and
+// listing a node still keeps, since a mount that goes away forgets no
+// node, and what runs after the sandbox (the clean-up of its state) needs
+// descriptors of its own.
 func (s *Server) Close() {
 	s.dev.Close()
-	s.top.OnForget() // a listing of / it may keep
+	for _, n := range s.top.v.nodes.all() {
+		n.OnForget()
+	}
 	unix.Close(s.top.dir)
+	s.top.dir = -1
 }

@@ -29,6 +29,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
+	"github.com/sbx-sandbox/sbx/internal/fdlimit"
 	"github.com/sbx-sandbox/sbx/slirp/dnsrelay"
 	"github.com/sbx-sandbox/sbx/slirp/policy"
 	"github.com/sbx-sandbox/sbx/slirp/tap"
@@ -44,7 +45,9 @@ const (
 	// at once: enough for a parallel package download (a forwarder with
 	// 10 drops SYNs under npm's default 16 sockets per host).
 	maxPendingTCP = 1024
-	// maxTCP and maxUDP bound the relayed connections and flows.
+	// maxTCP and maxUDP bound the relayed connections and flows, each
+	// with a host socket; a smaller limit on open descriptors lowers
+	// them (a quarter of it for TCP, a thirty-second for UDP: fdlimit).
 	maxTCP = 4096
 	maxUDP = 512
 	// tcpBufferMax bounds each connection's receive and send buffers in
@@ -161,8 +164,8 @@ func Serve(ep stack.LinkEndpoint, cfg Config) (*Network, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Network{
 		cfg: cfg, stack: s, log: cfg.Log,
-		tcpSlots: make(chan struct{}, maxTCP),
-		udpSlots: make(chan struct{}, maxUDP),
+		tcpSlots: make(chan struct{}, fdlimit.Share(maxTCP, 4, 64)),
+		udpSlots: make(chan struct{}, fdlimit.Share(maxUDP, 32, 16)),
 		ctx:      ctx, cancel: cancel,
 		closers: map[*closer]struct{}{},
 	}

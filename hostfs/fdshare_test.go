@@ -1,0 +1,82 @@
+package hostfs
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
+)
+
+// lowerFDLimit sets this process's soft limit on open descriptors to n for
+// one test.
+func lowerFDLimit(t *testing.T, n uint64) {
+	t.Helper()
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	if n >= rl.Cur {
+		t.Fatalf("the limit is %d already, below the %d this test sets", rl.Cur, n)
+	}
+	small := rl
+	small.Cur = n
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &small); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &rl) })
+}
+
+// Under a small limit on open descriptors, the view keeps at most half of
+// it open for directories, and walks on past that by reopening: a fixed
+// 16,384 exhausted a limit of a few thousand, and every open then failed.
+func TestHeldDirsShareTheDescriptorLimit(t *testing.T) {
+	const dirs = 300
+	root := manyTree(t, dirs, dirs)
+	limit := uint64(openFDs(t) + 200)
+	lowerFDLimit(t, limit)
+	v := newTestFS(t, root, Config{})
+	share := v.top.v.heldCap()
+	if share != int64(limit/2) {
+		t.Fatalf("held directories may reach %d, want half the limit %d", share, limit/2)
+	}
+	for i := range dirs {
+		d := v.mustLookup(rootID, fmt.Sprintf("d%03d", i))
+		if names, _, st := v.readdirplus(d); st != fuse.OK || !contains(names, fmt.Sprintf("f%04d", i)) {
+			t.Fatalf("listing d%03d: %q, %v", i, names, st)
+		}
+		if h := v.heldDirs(); h > share {
+			t.Fatalf("after d%03d: %d directories held, share %d", i, h, share)
+		}
+	}
+	if fds := openFDs(t); uint64(fds) >= limit {
+		t.Fatalf("%d descriptors open under a limit of %d", fds, limit)
+	}
+}
+
+// Close gives back every descriptor the view holds: an unmount forgets no
+// node, and the clean-up after the run needs descriptors of its own.
+func TestCloseReleasesEveryDescriptor(t *testing.T) {
+	root := manyTree(t, 50, 50)
+	fds0 := openFDs(t)
+	v := newTestFS(t, root, Config{})
+	for i := range 50 {
+		d := v.mustLookup(rootID, fmt.Sprintf("d%03d", i))
+		v.readdirplus(d)
+	}
+	if v.heldDirs() != 50 {
+		t.Fatalf("%d directories held after the walk, want 50", v.heldDirs())
+	}
+	dev, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	(&Server{dev: dev, top: v.top}).Close()
+	if v.heldDirs() != 0 {
+		t.Errorf("%d directories held after Close", v.heldDirs())
+	}
+	if fds := openFDs(t); fds > fds0+fdSlack {
+		t.Errorf("%d descriptors open after Close, %d before the view", fds, fds0)
+	}
+}

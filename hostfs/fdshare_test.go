@@ -7,6 +7,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"github.com/sbx-sandbox/sbx/internal/fdlimit"
 )
 
 // lowerFDLimit sets this process's soft limit on open descriptors to n for
@@ -28,8 +30,8 @@ func lowerFDLimit(t *testing.T, n uint64) {
 	t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &rl) })
 }
 
-// Under a small limit on open descriptors, the view keeps at most half of
-// it open for directories, and walks on past that by reopening: a fixed
+// Under a small limit on open descriptors, the view keeps at most its share
+// of it open for directories, and walks on past that by reopening: a fixed
 // 16,384 exhausted a limit of a few thousand, and every open then failed.
 func TestHeldDirsShareTheDescriptorLimit(t *testing.T) {
 	const dirs = 300
@@ -38,8 +40,8 @@ func TestHeldDirsShareTheDescriptorLimit(t *testing.T) {
 	lowerFDLimit(t, limit)
 	v := newTestFS(t, root, Config{})
 	share := v.top.v.heldCap()
-	if share != int64(limit/2) {
-		t.Fatalf("held directories may reach %d, want half the limit %d", share, limit/2)
+	if want := int64(limit) / 64 * fdlimit.ViewDirs; share != want {
+		t.Fatalf("held directories may reach %d, want the view's share of the limit, %d", share, want)
 	}
 	for i := range dirs {
 		d := v.mustLookup(rootID, fmt.Sprintf("d%03d", i))

@@ -18,8 +18,7 @@ type view struct {
 	// heldCap a directory is reopened from its parent's each time.
 	heldDirs atomic.Int64
 	// fdShare and cursorShare are this mount's parts of the process's
-	// descriptors (fdlimit): half for the directories it keeps, a
-	// sixteenth for the listings.
+	// descriptors (fdlimit.ViewDirs, fdlimit.ViewListings).
 	fdShare, cursorShare int64
 	// live counts the nodes Lookup made that are not forgotten yet (the
 	// top node is not counted): what FORGET must bring back to zero.

@@ -56,8 +56,8 @@ func newFS(root string, c Config) (fuse.RawFileSystem, *node, error) {
 	}
 	v := &view{
 		owners: c.Owners, plus: newPlusVote(),
-		fdShare:     fdlimit.Share(maxHeldDirs, 2, 16),
-		cursorShare: fdlimit.Share(maxCursors, 16, 4),
+		fdShare:     fdlimit.Share(maxHeldDirs, fdlimit.ViewDirs, 16),
+		cursorShare: fdlimit.Share(maxCursors, fdlimit.ViewListings, 4),
 	}
 	v.lastID.Store(fuse.FUSE_ROOT_ID)
 	top := &node{v: v, rules: newRules(c), dir: fd}

@@ -47,7 +47,7 @@ const (
 	maxPendingTCP = 1024
 	// maxTCP and maxUDP bound the relayed connections and flows, each
 	// with a host socket; a smaller limit on open descriptors lowers
-	// them (a quarter of it for TCP, a thirty-second for UDP: fdlimit).
+	// them (their shares of it: fdlimit).
 	maxTCP = 4096
 	maxUDP = 512
 	// tcpBufferMax bounds each connection's receive and send buffers in
@@ -164,8 +164,8 @@ func Serve(ep stack.LinkEndpoint, cfg Config) (*Network, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Network{
 		cfg: cfg, stack: s, log: cfg.Log,
-		tcpSlots: make(chan struct{}, fdlimit.Share(maxTCP, 4, 64)),
-		udpSlots: make(chan struct{}, fdlimit.Share(maxUDP, 32, 16)),
+		tcpSlots: make(chan struct{}, fdlimit.Share(maxTCP, fdlimit.NetTCP, 64)),
+		udpSlots: make(chan struct{}, fdlimit.Share(maxUDP, fdlimit.NetUDP, 16)),
 		ctx:      ctx, cancel: cancel,
 		closers: map[*closer]struct{}{},
 	}

@@ -22,13 +22,25 @@ func Limit() int64 {
 	return int64(rl.Cur)
 }
 
-// Share is a part's bound: the part 1/div of the limit, at least least,
-// and never more than most (the part's own bound, which a generous limit
-// leaves as it is).
-func Share(most, div, least int64) int64 {
-	return share(Limit(), most, div, least)
+// The parts of the limit, in sixty-fourths. Together they leave a twelfth
+// for everything else the parent holds (the run's own descriptors, DNS
+// sockets, listeners for --publish). The view's directories take most:
+// past its share a directory is reopened from its parent's for each
+// request, which slows a walk.
+const (
+	ViewDirs     = 48 // directories the copy-on-write view keeps open
+	ViewListings = 2  // listings it keeps open between two requests
+	NetTCP       = 8  // TCP connections, each with a host socket
+	NetUDP       = 1  // UDP flows, each with a host socket
+)
+
+// Share is a part's bound: part sixty-fourths of the limit, at least
+// least, and never more than most (the part's own bound, which a generous
+// limit leaves as it is).
+func Share(most, part, least int64) int64 {
+	return share(Limit(), most, part, least)
 }
 
-func share(limit, most, div, least int64) int64 {
-	return min(most, max(limit/div, least))
+func share(limit, most, part, least int64) int64 {
+	return min(most, max(limit/64*part, least))
 }

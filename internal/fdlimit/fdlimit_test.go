@@ -8,18 +8,25 @@ import (
 
 func TestShare(t *testing.T) {
 	for _, tc := range []struct {
-		limit, most, div, least, want int64
+		limit, most, part, least, want int64
 	}{
-		{524288, 16384, 2, 16, 16384}, // a generous limit keeps the part's bound
-		{20000, 16384, 2, 16, 10000},
-		{4096, 16384, 2, 16, 2048},
-		{1024, 4096, 4, 64, 256},
-		{40, 4096, 4, 64, 64}, // a tiny limit still leaves the part something
-		{1024, 0, 2, 16, 0},   // a part bounded to nothing stays so
+		{524288, 16384, ViewDirs, 16, 16384}, // a generous limit keeps the part's bound
+		{20000, 16384, ViewDirs, 16, 14976},
+		{4096, 4096, NetTCP, 64, 512},
+		{1024, 4096, NetTCP, 64, 128},
+		{256, 4096, NetTCP, 64, 64}, // a tiny limit still leaves the part something
+		{1024, 0, ViewDirs, 16, 0},  // a part bounded to nothing stays so
 	} {
-		if got := share(tc.limit, tc.most, tc.div, tc.least); got != tc.want {
-			t.Errorf("share(%d, %d, %d, %d) = %d, want %d", tc.limit, tc.most, tc.div, tc.least, got, tc.want)
+		if got := share(tc.limit, tc.most, tc.part, tc.least); got != tc.want {
+			t.Errorf("share(%d, %d, %d, %d) = %d, want %d", tc.limit, tc.most, tc.part, tc.least, got, tc.want)
 		}
+	}
+}
+
+// The parts fit in the limit together, with room for the rest.
+func TestPartsLeaveRoom(t *testing.T) {
+	if sum := ViewDirs + ViewListings + NetTCP + NetUDP; sum > 60 {
+		t.Fatalf("the parts take %d of 64", sum)
 	}
 }
 

@@ -166,18 +166,38 @@ func layout(fd int, path string) (*os.File, error) {
 // hostname, /etc/hostname, and the empty file that hides secrets.
 func (s StateDir) WriteFiles(hostname string) error {
 	hosts := fmt.Sprintf("127.0.0.1\tlocalhost %[1]s\n::1\tlocalhost ip6-localhost ip6-loopback %[1]s\n", hostname)
-	if err := os.WriteFile(s.Hosts(), []byte(hosts), 0o644); err != nil {
+	if err := writeFileMode(s.Hosts(), []byte(hosts), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(s.Hostname(), []byte(hostname+"\n"), 0o644); err != nil {
+	if err := writeFileMode(s.Hostname(), []byte(hostname+"\n"), 0o644); err != nil {
 		return err
 	}
 	// Bound over /etc/resolv.conf with --net slirp, where the built-in
 	// resolver is the only one the sandbox can reach.
-	if err := os.WriteFile(s.ResolvConf(), []byte("nameserver "+tap.DNSIP.String()+"\n"), 0o644); err != nil {
+	if err := writeFileMode(s.ResolvConf(), []byte("nameserver "+tap.DNSIP.String()+"\n"), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(s.Empty(), nil, 0o444)
+	return writeFileMode(s.Empty(), nil, 0o444)
+}
+
+// writeFileMode writes a file with exactly mode, whatever the umask: these
+// files are bound in for every user inside, and under umask 077 a 0600
+// /etc/resolv.conf would leave a program that drops root (apt's _apt, a
+// server's workers) without a resolver. A chmod is a journaled write, so
+// only when the umask took bits away.
+func writeFileMode(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if fi, serr := f.Stat(); err == nil && (serr != nil || fi.Mode().Perm() != mode) {
+		err = f.Chmod(mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // MakeLayers creates each overlay's upper and work directory. The upper

@@ -256,3 +256,32 @@ func TestStateBaseOverride(t *testing.T) {
 		t.Error("a relative SBX_STATE_DIR was accepted")
 	}
 }
+
+// The files bound in for every user inside keep their modes under the
+// caller's umask: under umask 077 /etc/resolv.conf was 0600, and a program
+// that dropped root had no resolver.
+func TestWriteFilesIgnoresTheUmask(t *testing.T) {
+	old := unix.Umask(0o077)
+	defer unix.Umask(old)
+	s := StateDir(t.TempDir())
+	if err := os.Mkdir(filepath.Join(string(s), "files"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteFiles("box"); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]os.FileMode{
+		s.Hosts(): 0o644, s.Hostname(): 0o644, s.ResolvConf(): 0o644, s.Empty(): 0o444,
+	} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(path), fi.Mode().Perm(), want)
+		}
+	}
+	if b, _ := os.ReadFile(s.Hostname()); string(b) != "box\n" {
+		t.Errorf("hostname file %q", b)
+	}
+}

@@ -2,7 +2,6 @@ package hostfs
 
 import (
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -54,31 +53,5 @@ func TestHeldDirsShareTheDescriptorLimit(t *testing.T) {
 	}
 	if fds := openFDs(t); uint64(fds) >= limit {
 		t.Fatalf("%d descriptors open under a limit of %d", fds, limit)
-	}
-}
-
-// Close gives back every descriptor the view holds: an unmount forgets no
-// node, and the clean-up after the run needs descriptors of its own.
-func TestCloseReleasesEveryDescriptor(t *testing.T) {
-	root := manyTree(t, 50, 50)
-	fds0 := openFDs(t)
-	v := newTestFS(t, root, Config{})
-	for i := range 50 {
-		d := v.mustLookup(rootID, fmt.Sprintf("d%03d", i))
-		v.readdirplus(d)
-	}
-	if v.heldDirs() != 50 {
-		t.Fatalf("%d directories held after the walk, want 50", v.heldDirs())
-	}
-	dev, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	(&Server{dev: dev, top: v.top}).Close()
-	if v.heldDirs() != 0 {
-		t.Errorf("%d directories held after Close", v.heldDirs())
-	}
-	if fds := openFDs(t); fds > fds0+fdSlack {
-		t.Errorf("%d descriptors open after Close, %d before the view", fds, fds0)
 	}
 }

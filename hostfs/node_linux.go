@@ -59,17 +59,6 @@ func (t *nodeTable) put(id uint64, n *node) {
 	t.mu.Unlock()
 }
 
-// all is every node in the table.
-func (t *nodeTable) all() []*node {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	ns := make([]*node, 0, len(t.m))
-	for _, n := range t.m {
-		ns = append(ns, n)
-	}
-	return ns
-}
-
 func (t *nodeTable) drop(id uint64) {
 	t.mu.Lock()
 	delete(t.m, id)

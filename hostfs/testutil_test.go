@@ -60,9 +60,6 @@ func newTestFS(t testing.TB, root string, c Config) *tfs {
 // (go-fuse's OnUnmount: it ends a listing the root keeps open), then the
 // root's descriptor closed, as Server.Close does.
 func (v *tfs) close() {
-	if v.top.dir < 0 {
-		return // closed already (Server.Close)
-	}
 	v.forgetAll()
 	v.top.OnForget()
 	if v.top.dir >= 0 {

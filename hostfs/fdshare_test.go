@@ -5,29 +5,10 @@ import (
 	"testing"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
-	"golang.org/x/sys/unix"
 
 	"github.com/sbx-sandbox/sbx/internal/fdlimit"
+	"github.com/sbx-sandbox/sbx/internal/fdlimit/fdlimittest"
 )
-
-// lowerFDLimit sets this process's soft limit on open descriptors to n for
-// one test.
-func lowerFDLimit(t *testing.T, n uint64) {
-	t.Helper()
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
-		t.Fatal(err)
-	}
-	if n >= rl.Cur {
-		t.Fatalf("the limit is %d already, below the %d this test sets", rl.Cur, n)
-	}
-	small := rl
-	small.Cur = n
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &small); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &rl) })
-}
 
 // Under a small limit on open descriptors, the view keeps at most its share
 // of it open for directories, and walks on past that by reopening: a fixed
@@ -35,8 +16,7 @@ func lowerFDLimit(t *testing.T, n uint64) {
 func TestHeldDirsShareTheDescriptorLimit(t *testing.T) {
 	const dirs = 300
 	root := manyTree(t, dirs, dirs)
-	limit := uint64(openFDs(t) + 200)
-	lowerFDLimit(t, limit)
+	limit := fdlimittest.Lower(t, 200)
 	v := newTestFS(t, root, Config{})
 	share := v.top.v.heldCap()
 	if want := int64(limit) / 64 * fdlimit.ViewDirs; share != want {

@@ -60,6 +60,7 @@ func sizeTerminal(s *spec.Spec) {
 			}
 		}
 	}
+	s.TerminalTranslates = s.Terminal != nil && userns.OutputTranslated(s.TerminalFDs)
 }
 
 func fail(err error) int {

@@ -78,6 +78,12 @@ type Spec struct {
 	// as the caller's own (a file, a pipe), byte for byte.
 	Terminal    *WindowSize `json:"terminal,omitempty"`
 	TerminalFDs [3]bool     `json:"terminal_fds"`
+	// TerminalTranslates is set when the caller's terminal that shows the
+	// pty's output keeps its own mode (sbx does not make it raw: stdin is
+	// not that terminal, or sbx is in the background) and turns each
+	// newline into CR LF itself: the pty then leaves newlines alone, or
+	// every line would reach the terminal as CR CR LF.
+	TerminalTranslates bool `json:"terminal_translates,omitempty"`
 }
 
 // Limits are the resource limit flags as given (DESIGN.md's names).

@@ -199,6 +199,11 @@ func (c *child) openTerminal() error {
 	}
 	c.ptyFD = int(peer)
 	unix.IoctlSetWinsize(c.ptyFD, unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
+	if c.setup.Spec.TerminalTranslates {
+		if err := leaveNewlines(c.ptyFD); err != nil {
+			return fmt.Errorf("pty mode: %w", err)
+		}
+	}
 	return c.conn.Send(Message{Type: MsgTerminal}, master)
 }
 

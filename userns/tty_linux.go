@@ -31,7 +31,7 @@ func startTerminal(masterFD int, ttys [3]bool) *terminal {
 	// in the background of a job-control shell leaves them alone, as any
 	// program there must (a mode change would stop it with SIGTTOU, a
 	// read with SIGTTIN).
-	if ttys[0] && inForeground(0) {
+	if makesRaw(ttys) {
 		pending := pendingLines(0, ptyEOF(masterFD))
 		if state, err := term.MakeRaw(0); err == nil {
 			t.restore = func() { term.Restore(0, state) }
@@ -42,21 +42,66 @@ func startTerminal(masterFD int, ttys [3]bool) *terminal {
 		}()
 	}
 	t.resize()
-	// What the pty shows goes to the caller's terminal: its stdout, else
-	// its stderr, else (only stdin is one) the terminal on stdin, where
-	// typed input is echoed.
-	out := os.Stdin
-	if ttys[1] {
-		out = os.Stdout
-	} else if ttys[2] {
-		out = os.Stderr
-	}
+	out := os.NewFile(uintptr(outputFD(ttys)), "terminal")
 	go func() {
 		// Ends with EIO once every holder of the pty's other end is gone.
 		io.Copy(drainOnError{out}, t.master)
 		close(t.outDone)
 	}()
 	return t
+}
+
+// makesRaw says whether sbx puts the caller's terminal on stdin in raw
+// mode and relays what is typed there to the pty.
+func makesRaw(ttys [3]bool) bool {
+	return ttys[0] && inForeground(0)
+}
+
+// outputFD is the caller's descriptor that shows what the pty shows: its
+// stdout, else its stderr, else (only stdin is one) the terminal on stdin,
+// where typed input is echoed.
+func outputFD(ttys [3]bool) int {
+	switch {
+	case ttys[1]:
+		return 1
+	case ttys[2]:
+		return 2
+	}
+	return 0
+}
+
+// OutputTranslated reports whether the caller's terminal that will show
+// the pty's output keeps translating newlines to CR LF during the run:
+// sbx leaves its mode alone (it makes only the terminal on stdin raw, and
+// only in the foreground), and its output processing is on. The pty must
+// then not translate them too.
+func OutputTranslated(ttys [3]bool) bool {
+	out := outputFD(ttys)
+	if makesRaw(ttys) && sameTerminal(0, out) {
+		return false
+	}
+	t, err := unix.IoctlGetTermios(out, unix.TCGETS)
+	return err == nil && t.Oflag&unix.OPOST != 0 && t.Oflag&unix.ONLCR != 0
+}
+
+// sameTerminal reports whether descriptors a and b are the same terminal.
+func sameTerminal(a, b int) bool {
+	var sa, sb unix.Stat_t
+	if unix.Fstat(a, &sa) != nil || unix.Fstat(b, &sb) != nil {
+		return false
+	}
+	return sa.Rdev == sb.Rdev
+}
+
+// leaveNewlines turns off the pty's own newline translation (ONLCR), for
+// a caller's terminal that translates them itself.
+func leaveNewlines(fd int) error {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	t.Oflag &^= unix.ONLCR
+	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 }
 
 // pendingLines takes what the terminal on fd already holds as whole lines

@@ -1,6 +1,8 @@
 package slirp
 
 import (
+	"context"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -79,3 +81,29 @@ var udpFrame = func() []byte {
 	udp.Encode(&header.UDPFields{SrcPort: 40000, DstPort: 9, Length: uint16(header.UDPMinimumSize + 4)})
 	return frame
 }()
+
+// Close waits for what it stopped to log itself: a connection whose host
+// dial was still on its way when the run ended is in the summary read
+// right after Close (the report's), not lost to a goroutine that had not
+// run yet.
+func TestCloseWaitsForConnectionsToLog(t *testing.T) {
+	dialing := make(chan struct{})
+	slowDial := func(ctx context.Context, network, address string) (net.Conn, error) {
+		close(dialing)
+		<-ctx.Done()
+		// A dial that takes a while to notice, as a host call may.
+		time.Sleep(200 * time.Millisecond)
+		return nil, ctx.Err()
+	}
+	tn := newTestNet(t, policy.Options{}, Config{Dial: slowDial})
+	go tn.dialTCP("203.0.113.7:80")
+	select {
+	case <-dialing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection was never dialled")
+	}
+	tn.net.Close()
+	if s := tn.log.Summary(); s.ConnectionsAllowed != 1 {
+		t.Fatalf("summary after Close: %+v, want the one connection", s)
+	}
+}

@@ -66,8 +66,12 @@ func (n *Network) dnsUDP(c *gonet.UDPConn) {
 		default:
 			continue // a flood: the sandbox's resolver retries
 		}
+		if !n.live.enter() {
+			return
+		}
 		query := append([]byte(nil), buf[:nr]...)
 		go func() {
+			defer n.live.leave()
 			defer func() { <-slots }()
 			answer, err := n.dns.Exchange(n.ctx, query, "udp")
 			if err == nil && answer != nil {
@@ -83,13 +87,19 @@ func (n *Network) dnsTCP(ln *gonet.TCPListener) {
 		if err != nil {
 			return
 		}
+		if !n.live.enter() {
+			c.Close()
+			return
+		}
 		select {
 		case n.tcpSlots <- struct{}{}:
 		default:
+			n.live.leave()
 			c.Close()
 			continue
 		}
 		go func() {
+			defer n.live.leave()
 			defer func() { <-n.tcpSlots }()
 			n.dnsConn(c)
 		}()

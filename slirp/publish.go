@@ -119,13 +119,19 @@ func (n *Network) publishTCP(p *Published, inside tcpip.FullAddress) {
 		if err != nil {
 			return
 		}
+		if !n.live.enter() {
+			hc.Close()
+			return
+		}
 		select {
 		case n.tcpSlots <- struct{}{}:
 		default:
+			n.live.leave()
 			hc.Close()
 			continue
 		}
 		go func() {
+			defer n.live.leave()
 			defer func() { <-n.tcpSlots }()
 			start := time.Now()
 			ev := n.inbound(start, "tcp", p)
@@ -173,20 +179,26 @@ func (n *Network) publishUDP(p *Published, inside tcpip.FullAddress) {
 		flow := flows[key]
 		mu.Unlock()
 		if flow == nil {
+			if !n.live.enter() {
+				return
+			}
 			select {
 			case n.udpSlots <- struct{}{}:
 			default:
+				n.live.leave()
 				continue
 			}
 			flow, err = gonet.DialUDP(n.stack, nil, &inside, ipv4.ProtocolNumber)
 			if err != nil {
 				<-n.udpSlots
+				n.live.leave()
 				continue
 			}
 			mu.Lock()
 			flows[key] = flow
 			mu.Unlock()
 			go func(flow *gonet.UDPConn, client net.Addr) {
+				defer n.live.leave()
 				defer func() { <-n.udpSlots }()
 				start := time.Now()
 				ev := n.inbound(start, "udp", p)

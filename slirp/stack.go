@@ -91,6 +91,7 @@ type Network struct {
 	tcpSlots chan struct{}
 	udpSlots chan struct{}
 	syns     synQuotes // the SYNs waiting for their host dial
+	live     liveSet   // what is being served, for Close to wait for
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -126,8 +127,14 @@ func ServeTAP(dev *os.File, cfg Config) (*Network, error) {
 		dev.Close()
 		return nil, fmt.Errorf("serve the TAP: %w", err)
 	}
-	n, err := Serve(ep, cfg)
+	link, err := newPolledLink(ep, int(dev.Fd()), tcpip.LinkAddress(gatewayMAC))
 	if err != nil {
+		dev.Close()
+		return nil, fmt.Errorf("serve the TAP: %w", err)
+	}
+	n, err := Serve(link, cfg)
+	if err != nil {
+		link.Close()
 		dev.Close()
 		return nil, err
 	}
@@ -137,7 +144,7 @@ func ServeTAP(dev *os.File, cfg Config) (*Network, error) {
 	// The reader delivers frames inline, and a frame may need the
 	// stack's lock, which removing the NIC holds while it waits for the
 	// reader: so the reader stops before the stack does, holding nothing.
-	n.stopLink = func() { ep.Attach(nil) }
+	n.stopLink = link.Close
 	return n, nil
 }
 
@@ -255,6 +262,7 @@ func (n *Network) Close() {
 	}
 	n.stack.Close()
 	n.stack.Wait()
+	n.live.closeAndWait(2 * time.Second)
 	if n.link != nil {
 		n.link.Close()
 	}

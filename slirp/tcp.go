@@ -24,6 +24,11 @@ const keepalive = 30 * time.Second
 func (n *Network) forwardTCP(r *tcp.ForwarderRequest) {
 	id := r.ID()
 	syn := n.syns.take(id)
+	if !n.live.enter() {
+		r.Complete(true)
+		return
+	}
+	defer n.live.leave()
 	dst := addrPort(id.LocalAddress, id.LocalPort)
 	start := time.Now()
 	ev := Event{Time: start, Proto: "tcp"}

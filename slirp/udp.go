@@ -25,6 +25,15 @@ const (
 // unhandled, and the stack answers ICMP port unreachable, as a host with
 // nothing listening would; an allowed one gets a host socket of its own.
 func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
+	if !n.live.enter() {
+		return false
+	}
+	relaying := false
+	defer func() {
+		if !relaying {
+			n.live.leave()
+		}
+	}()
 	id := r.ID()
 	dst := addrPort(id.LocalAddress, id.LocalPort)
 	start := time.Now()
@@ -75,7 +84,9 @@ func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 		}
 		return ok
 	}
+	relaying = true
 	go func() {
+		defer n.live.leave()
 		defer func() { <-n.udpSlots }()
 		out, in := n.relayUDP(sandboxConn, hostConn, unreachable)
 		if msg := firstErr.Load(); msg != nil {

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -44,5 +45,28 @@ func TestNetworkBadValues(t *testing.T) {
 		if len(p.cfg.Publish) != 0 {
 			t.Errorf("%+v: %d ports still held after the error", tt.s, len(p.cfg.Publish))
 		}
+	}
+}
+
+// A run that serves a network serves it on one P, even where the caller's
+// environment asks for more (see serveOnOneProcessor); one without keeps
+// its Ps.
+func TestNetworkServesOnOneProcessor(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "4")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	if err := (&network{}).Start(&Run{Spec: &spec.Spec{Net: spec.NetNone}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.GOMAXPROCS(0); n != 2 {
+		t.Fatalf("--net none: %d Ps, want the 2 it had", n)
+	}
+	p := &network{}
+	if err := p.Start(&Run{Spec: &spec.Spec{Net: spec.NetSlirp}}); err != nil {
+		runtest.Gap(t, "no --net slirp here (CI makes /dev/net/tun 0666): "+err.Error())
+		return
+	}
+	defer p.closePublished()
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Fatalf("--net slirp: %d Ps, want 1", n)
 	}
 }

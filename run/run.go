@@ -6,7 +6,6 @@ package run
 import (
 	"fmt"
 	"os"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -22,7 +21,6 @@ func Main(o spec.Options) int {
 	// Only 0, 1 and 2 may reach the command, whatever our caller left open
 	// (Go does not close inherited descriptors on exec).
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	serveOnOneProcessor()
 
 	r, code := begin(o)
 	if r == nil {
@@ -127,19 +125,4 @@ func explainStart(err error) string {
 		return doctor.Explain(checks)
 	}
 	return fmt.Sprintf("cannot create the sandbox's namespaces: %v; run `sbx doctor` for what this host allows", err)
-}
-
-// serveOnOneProcessor runs the parent's Go code on one processor (P),
-// whatever GOMAXPROCS the caller's environment asks of the command. What
-// the parent serves during a run (the network stack, the FUSE view) is a
-// chain of goroutines that wake one another for every frame and request:
-// on one P each hand-off is a switch inside one thread, where on two it
-// wakes another thread, often an idle vCPU, and gVisor's TCP processor
-// spins on an endpoint whose lock a goroutine waiting for the other P
-// holds. System calls still run beside it on threads of their own.
-// Measured (docs/benchmarks.md, section 5): HTTP one request at a time
-// about 1,300 → 1,900 requests/s, bulk TCP up about a third; the view's
-// walks and start-up no slower.
-func serveOnOneProcessor() {
-	runtime.GOMAXPROCS(1)
 }

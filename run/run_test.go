@@ -3,7 +3,6 @@ package run
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -125,18 +124,4 @@ func useFuseOverlayfs(t *testing.T) bool {
 	preferFuseOverlayfs = true
 	t.Cleanup(func() { preferFuseOverlayfs = false })
 	return true
-}
-
-// TestRunServesOnOneProcessor: the parent serves the run on one P, even
-// where the caller's environment asks for more (see serveOnOneProcessor).
-func TestRunServesOnOneProcessor(t *testing.T) {
-	t.Setenv(rootfs.StateDirEnv, t.TempDir())
-	t.Setenv("GOMAXPROCS", "4")
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	if code := runIn(t, t.TempDir(), spec.Options{Command: sh("true")}); code != 0 {
-		t.Fatalf("status %d", code)
-	}
-	if n := runtime.GOMAXPROCS(0); n != 1 {
-		t.Fatalf("the run served on %d Ps, want 1", n)
-	}
 }

@@ -171,13 +171,7 @@ func TestPolledLinkStops(t *testing.T) {
 	l := newTestLink(t, tapEnd)
 	d := newRecordingDispatcher()
 	l.Attach(d)
-	stopped := make(chan struct{})
-	go func() { l.Attach(nil); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Attach(nil) did not stop a waiting reader")
-	}
+	stopReader(t, l, "a waiting reader")
 	if l.IsAttached() {
 		t.Fatal("attached after Attach(nil)")
 	}
@@ -220,11 +214,18 @@ func TestPolledLinkStopsWhileFramesArrive(t *testing.T) {
 		}
 	}()
 	d.wait(t, 1)
+	stopReader(t, l, "a busy reader")
+}
+
+// stopReader detaches l as the NIC's removal does, and fails the test if
+// the reader is not stopped within 10 s.
+func stopReader(t *testing.T, l *polledLink, what string) {
+	t.Helper()
 	stopped := make(chan struct{})
 	go func() { l.Attach(nil); close(stopped) }()
 	select {
 	case <-stopped:
 	case <-time.After(10 * time.Second):
-		t.Fatal("Attach(nil) did not stop a busy reader")
+		t.Fatalf("Attach(nil) did not stop %s", what)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 )
 
 // terminal relays the caller's terminal to the command's own pty, whose
@@ -33,8 +32,8 @@ func startTerminal(masterFD int, ttys [3]bool) *terminal {
 	// read with SIGTTIN).
 	if makesRaw(ttys) {
 		pending := pendingLines(0, ptyEOF(masterFD))
-		if state, err := term.MakeRaw(0); err == nil {
-			t.restore = func() { term.Restore(0, state) }
+		if restore, err := makeRaw(0, !ttys[1]); err == nil {
+			t.restore = restore
 		}
 		go func() {
 			t.master.Write(pending)
@@ -77,11 +76,43 @@ func outputFD(ttys [3]bool) int {
 // then not translate them too.
 func OutputTranslated(ttys [3]bool) bool {
 	out := outputFD(ttys)
-	if makesRaw(ttys) && sameTerminal(0, out) {
+	if makesRaw(ttys) && ttys[1] && sameTerminal(0, out) {
 		return false
 	}
 	t, err := unix.IoctlGetTermios(out, unix.TCGETS)
 	return err == nil && t.Oflag&unix.OPOST != 0 && t.Oflag&unix.ONLCR != 0
+}
+
+// makeRaw puts the terminal on fd in raw mode, as cfmakeraw(3) does, and
+// returns what gives it back its mode. With keepOutput, only its input is
+// made raw and its output processing stays: the command's stdout is not on
+// the pty (a pipe: `sbx run -- make | tee log`), so what the terminal
+// shows meanwhile is mostly other programs' output (tee's, cat's), which
+// would lose its CRs on a terminal that no longer translates newlines, and
+// the pty, which then shows only the command's stderr and the echo of
+// what is typed, leaves newlines to the terminal (OutputTranslated). With
+// the command's stdout on the pty, the terminal is wholly raw: a
+// full-screen program inside sets its own pty's mode, and the terminal
+// must pass its bytes as they are.
+func makeRaw(fd int, keepOutput bool) (restore func(), err error) {
+	saved, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, err
+	}
+	raw := *saved
+	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	if !keepOutput {
+		raw.Oflag &^= unix.OPOST
+	}
+	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	raw.Cflag &^= unix.CSIZE | unix.PARENB
+	raw.Cflag |= unix.CS8
+	raw.Cc[unix.VMIN] = 1
+	raw.Cc[unix.VTIME] = 0
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
+		return nil, err
+	}
+	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, saved) }, nil
 }
 
 // sameTerminal reports whether descriptors a and b are the same terminal.

@@ -99,6 +99,7 @@ type Network struct {
 	mu       sync.Mutex
 	closers  map[*closer]struct{} // what Close must close: listeners, relays
 	stopLink func()               // stops the TAP's reader, or nil
+	frames   func() uint64        // the frames read from the TAP so far, or nil
 	link     *os.File             // the TAP, closed last
 }
 
@@ -145,6 +146,7 @@ func ServeTAP(dev *os.File, cfg Config) (*Network, error) {
 	// stack's lock, which removing the NIC holds while it waits for the
 	// reader: so the reader stops before the stack does, holding nothing.
 	n.stopLink = link.Close
+	n.frames = link.frames.Load
 	return n, nil
 }
 
@@ -249,6 +251,7 @@ func (n *Network) configure(ep stack.LinkEndpoint) error {
 
 // Close stops the network: listeners, relays, the stack, the TAP.
 func (n *Network) Close() {
+	n.settle()
 	if n.stopLink != nil {
 		n.stopLink()
 	}
@@ -291,3 +294,27 @@ func (n *Network) onClose(f func()) (done func()) {
 		n.mu.Unlock()
 	}
 }
+
+// settle lets the network finish what the sandbox sent before its run
+// ended: a reply written just before the command exited may still wait in
+// the TAP, or in a relay that has not yet run (on the parent's one P,
+// nothing else runs while the run is being wound up). It yields until a
+// millisecond passes with no new frame, for at most settleMax.
+func (n *Network) settle() {
+	if n.frames == nil {
+		return
+	}
+	deadline := time.Now().Add(settleMax)
+	for seen := n.frames(); time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+		now := n.frames()
+		if now == seen {
+			return
+		}
+		seen = now
+	}
+}
+
+// settleMax bounds settle: a sandbox that floods the TAP to the end must
+// not hold sbx's exit.
+const settleMax = 50 * time.Millisecond

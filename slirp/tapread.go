@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +34,8 @@ type polledLink struct {
 	stack.LinkEndpoint
 	file *os.File // a non-blocking duplicate of the TAP, in the poller
 	addr tcpip.LinkAddress
+
+	frames atomic.Uint64 // read so far, for Network.settle
 
 	mu         sync.Mutex
 	dispatcher stack.NetworkDispatcher
@@ -132,6 +135,7 @@ func (l *polledLink) read(d stack.NetworkDispatcher, stopped chan struct{}) {
 		if rerr != nil || n == 0 {
 			return
 		}
+		l.frames.Add(1)
 		l.deliver(d, fb.take(n))
 	}
 }

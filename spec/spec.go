@@ -79,10 +79,12 @@ type Spec struct {
 	Terminal    *WindowSize `json:"terminal,omitempty"`
 	TerminalFDs [3]bool     `json:"terminal_fds"`
 	// TerminalTranslates is set when the caller's terminal that shows the
-	// pty's output keeps its own mode (sbx does not make it raw: stdin is
-	// not that terminal, or sbx is in the background) and turns each
-	// newline into CR LF itself: the pty then leaves newlines alone, or
-	// every line would reach the terminal as CR CR LF.
+	// pty's output keeps its output mode during the run (sbx leaves it
+	// alone: stdin is not that terminal, sbx is in the background, or the
+	// command's stdout is not on the pty, when sbx makes only the
+	// terminal's input raw) and turns each newline into CR LF itself: the
+	// pty then leaves newlines alone, or every line would reach the
+	// terminal as CR CR LF (userns.OutputTranslated).
 	TerminalTranslates bool `json:"terminal_translates,omitempty"`
 }
 

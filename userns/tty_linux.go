@@ -41,7 +41,9 @@ func startTerminal(masterFD int, ttys [3]bool) *terminal {
 		}()
 	}
 	t.resize()
-	out := os.NewFile(uintptr(outputFD(ttys)), "terminal")
+	// The standard files themselves: a second *os.File for the same
+	// descriptor would close it when collected.
+	out := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}[outputFD(ttys)]
 	go func() {
 		// Ends with EIO once every holder of the pty's other end is gone.
 		io.Copy(drainOnError{out}, t.master)

@@ -2,7 +2,9 @@ package userns
 
 import (
 	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -74,5 +76,26 @@ func TestPtyEOFIsTheDefault(t *testing.T) {
 	master, _ := openPTY(t)
 	if got := ptyEOF(int(master.Fd())); got != 4 {
 		t.Fatalf("ptyEOF = %d, want 4 (^D)", got)
+	}
+}
+
+// The relay writes the pty's output through the caller's own standard
+// file: once it ends, nothing left to the collector closes descriptor 1
+// under sbx, which still reports on it after the command.
+func TestTerminalLeavesTheCallersDescriptorsOpen(t *testing.T) {
+	m, peer := openPTY(t)
+	master, err := unix.Dup(int(m.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := startTerminal(master, [3]bool{false, true, false})
+	peer.Close()
+	term.finish()
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := unix.FcntlInt(1, unix.F_GETFD, 0); err != nil {
+		t.Fatalf("descriptor 1 after the relay: %v", err)
 	}
 }

@@ -61,13 +61,14 @@ func (n *Network) dnsUDP(c *gonet.UDPConn) {
 		if err != nil {
 			return
 		}
+		if !n.live.enter() {
+			return
+		}
 		select {
 		case slots <- struct{}{}:
 		default:
+			n.live.leave()
 			continue // a flood: the sandbox's resolver retries
-		}
-		if !n.live.enter() {
-			return
 		}
 		query := append([]byte(nil), buf[:nr]...)
 		go func() {

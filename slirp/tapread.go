@@ -42,9 +42,9 @@ type polledLink struct {
 	stopped    chan struct{} // closed when the reader has returned
 }
 
-// frameBuffers is how a frame is read: a small buffer first, so that a
-// handshake or an ACK takes a small chunk of the pool, then the rest of
-// the largest frame the TAP can carry.
+// A frame is read into two buffers (frameBuffer): a small one first, so
+// that a handshake or an ACK takes a small chunk of the pool, then the
+// rest of the largest frame the TAP can carry.
 const (
 	smallFrame  = 2 << 10
 	tapFrameMax = tap.MTU + header.EthernetMinimumSize

@@ -50,42 +50,66 @@ func (d *hostDialer) dialTCP(ctx context.Context, ap netip.AddrPort) (net.Conn, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	family, sa := sockaddr(ap)
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	family, zone := unix.AF_INET, uint32(0)
+	if a := ap.Addr(); !a.Is4() && !a.Is4In6() {
+		family = unix.AF_INET6
+		if z := a.Zone(); z != "" {
+			if ifi, err := net.InterfaceByName(z); err == nil {
+				zone = uint32(ifi.Index)
+			}
+		}
+	}
+	fd, err := rawSocket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	err = unix.Connect(fd, sa)
+	if err := d.setOptions(fd); err != nil {
+		rawClose(fd)
+		return nil, err
+	}
+	err = rawConnect(fd, ap, zone)
 	if err == unix.EINTR {
 		// The connection goes on in the background; what becomes of it
 		// is read below, as for EINPROGRESS.
 		err = unix.EINPROGRESS
 	}
 	if err != nil && err != unix.EINPROGRESS {
-		unix.Close(fd)
+		rawClose(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	f := os.NewFile(uintptr(fd), "")
-	defer f.Close()
+	c, cerr := newHostConn(fd, net.TCPAddrFromAddrPort(ap))
+	if cerr != nil {
+		rawClose(fd)
+		return nil, cerr
+	}
 	if err == unix.EINPROGRESS {
 		done, err := connected(fd)
 		if !done && err == nil {
-			err = d.wait(ctx, f)
+			err = d.wait(ctx, c.f)
 		}
 		if err != nil {
+			c.Close()
 			return nil, err
 		}
 	}
-	// FileConn takes a duplicate, which makes a *net.TCPConn with the
-	// usual options (no Nagle, keep-alive); f's descriptor closes above.
-	c, err := net.FileConn(f)
-	if err != nil {
-		return nil, err
-	}
-	if tc, ok := c.(*net.TCPConn); ok && d.keepAlive > 0 {
-		tc.SetKeepAlivePeriod(d.keepAlive)
-	}
 	return c, nil
+}
+
+// setOptions sets what Go's dialer would: no Nagle, keep-alive probes.
+func (d *hostDialer) setOptions(fd int) error {
+	opts := [][3]int{{unix.IPPROTO_TCP, unix.TCP_NODELAY, 1}}
+	if s := int(d.keepAlive / time.Second); s > 0 {
+		opts = append(opts,
+			[3]int{unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
+			[3]int{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, s},
+			[3]int{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, s})
+	}
+	for _, o := range opts {
+		if err := rawSetsockoptInt(fd, o[0], o[1], o[2]); err != nil {
+			return os.NewSyscallError("setsockopt", err)
+		}
+	}
+	return nil
 }
 
 // wait blocks on the poller until the connection on f is made or fails,
@@ -118,27 +142,29 @@ func (d *hostDialer) wait(ctx context.Context, f *os.File) error {
 		// whose Timeout is true, as from Go's dialer.
 		return err
 	}
-	return cerr
+	if cerr != nil {
+		return cerr
+	}
+	return f.SetWriteDeadline(time.Time{})
 }
 
 // connected reports whether the non-blocking connect on fd has finished,
 // and its error if it failed.
 func connected(fd int) (bool, error) {
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
 	for {
-		n, err := unix.Poll(pfd, 0)
+		ok, err := rawWritable(fd)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return false, os.NewSyscallError("poll", err)
 		}
-		if n == 0 {
+		if !ok {
 			return false, nil
 		}
 		break
 	}
-	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	soerr, err := rawGetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
 		return false, os.NewSyscallError("getsockopt", err)
 	}
@@ -146,18 +172,4 @@ func connected(fd int) (bool, error) {
 		return false, os.NewSyscallError("connect", syscall.Errno(soerr))
 	}
 	return true, nil
-}
-
-func sockaddr(ap netip.AddrPort) (int, unix.Sockaddr) {
-	a := ap.Addr()
-	if a.Is4() || a.Is4In6() {
-		return unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
-	}
-	sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
-	if z := a.Zone(); z != "" {
-		if ifi, err := net.InterfaceByName(z); err == nil {
-			sa.ZoneId = uint32(ifi.Index)
-		}
-	}
-	return unix.AF_INET6, sa
 }

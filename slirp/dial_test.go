@@ -30,15 +30,17 @@ func TestHostDialConnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	tc, ok := c.(*net.TCPConn)
+	hc, ok := c.(*hostConn)
 	if !ok {
-		t.Fatalf("dial gave %T, want *net.TCPConn", c)
+		t.Fatalf("dial gave %T, want *hostConn", c)
 	}
 	if c.RemoteAddr().String() != ln.Addr().String() {
 		t.Errorf("remote address %s, want %s", c.RemoteAddr(), ln.Addr())
 	}
-	rc, _ := tc.SyscallConn()
-	rc.Control(func(fd uintptr) {
+	if la, ok := c.LocalAddr().(*net.TCPAddr); !ok || !la.IP.IsLoopback() || la.Port == 0 {
+		t.Errorf("local address %v", c.LocalAddr())
+	}
+	hc.rc.Control(func(fd uintptr) {
 		if v, _ := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY); v == 0 {
 			t.Error("Nagle left on")
 		}
@@ -47,6 +49,12 @@ func TestHostDialConnects(t *testing.T) {
 		}
 		if v, _ := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_KEEPIDLE); v != int(keepalive/time.Second) {
 			t.Errorf("keep-alive idle %d s, want %v", v, keepalive)
+		}
+		if v, _ := unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_KEEPINTVL); v != int(keepalive/time.Second) {
+			t.Errorf("keep-alive interval %d s, want %v", v, keepalive)
+		}
+		if fl, _ := unix.FcntlInt(fd, unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
+			t.Error("the socket blocks")
 		}
 	})
 	buf := make([]byte, 2)

@@ -64,7 +64,7 @@ func endTimeWait(ep tcpip.Endpoint) {
 // hostEnd is a host socket.
 func hostEnd(c net.Conn) end {
 	return end{conn: c, abort: func() {
-		if tc, ok := c.(*net.TCPConn); ok {
+		if tc, ok := c.(interface{ SetLinger(int) error }); ok {
 			tc.SetLinger(0)
 		}
 		c.Close()
@@ -88,11 +88,9 @@ func (n *Network) relay(a, b end) (aToB, bToA int64) {
 	unregister := n.onClose(abortBoth)
 	defer unregister()
 	var ab, ba atomic.Int64
-	// One direction in a goroutine of its own, the other in this one:
-	// a goroutine fewer per connection, and this one's stack has grown
-	// already.
+	// One direction on a worker of its own, the other on this one.
 	done := make(chan struct{})
-	go func() { defer close(done); pipe(a, b, &ba, abortBoth) }()
+	n.work.do(func() { defer close(done); pipe(a, b, &ba, abortBoth) })
 	pipe(b, a, &ab, abortBoth)
 	<-done
 	once.Do(func() {
@@ -100,7 +98,11 @@ func (n *Network) relay(a, b end) (aToB, bToA int64) {
 			if e.finish != nil {
 				e.finish()
 			}
-			e.conn.Close()
+			if hc, ok := e.conn.(*hostConn); ok {
+				n.closing.add(hc)
+			} else {
+				e.conn.Close()
+			}
 		}
 	})
 	return ab.Load(), ba.Load()

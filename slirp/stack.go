@@ -50,6 +50,9 @@ const (
 	// them (their shares of it: fdlimit).
 	maxTCP = 4096
 	maxUDP = 512
+	// keptWorkers is how many idle goroutines, with their grown stacks
+	// (tens of KiB each), are kept for the next connections.
+	keptWorkers = 32
 	// tcpBufferMax bounds each connection's receive and send buffers in
 	// the stack; the default leaves room for a full window at 65520.
 	tcpBufferDefault = 1 << 20
@@ -90,8 +93,10 @@ type Network struct {
 
 	tcpSlots chan struct{}
 	udpSlots chan struct{}
-	syns     synQuotes // the SYNs waiting for their host dial
-	live     liveSet   // what is being served, for Close to wait for
+	syns     synQuotes  // the SYNs waiting for their host dial
+	live     liveSet    // what is being served, for Close to wait for
+	work     *workers   // goroutines kept for connections
+	closing  closeLater // host sockets of ended connections, to close
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -177,6 +182,7 @@ func Serve(ep stack.LinkEndpoint, cfg Config) (*Network, error) {
 		udpSlots: make(chan struct{}, fdlimit.Share(maxUDP, fdlimit.NetUDP, 16)),
 		ctx:      ctx, cancel: cancel,
 		closers: map[*closer]struct{}{},
+		work:    newWorkers(ctx, keptWorkers),
 	}
 	if err := n.configure(ep); err != nil {
 		s.Close()
@@ -239,7 +245,11 @@ func (n *Network) configure(ep stack.LinkEndpoint) error {
 		return fmt.Errorf("slirp: spoofing: %s", err)
 	}
 	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: nicID}})
-	tf := tcp.NewForwarder(s, 0, maxPendingTCP, n.forwardTCP)
+	// The forwarder starts a goroutine for each SYN; the work is done on
+	// a kept one (workers.go).
+	tf := tcp.NewForwarder(s, 0, maxPendingTCP, func(r *tcp.ForwarderRequest) {
+		n.work.do(func() { n.forwardTCP(r) })
+	})
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, func(id stack.TransportEndpointID, pkt *stack.PacketBuffer) bool {
 		n.syns.remember(id, pkt)
 		return tf.HandlePacket(id, pkt)
@@ -266,6 +276,7 @@ func (n *Network) Close() {
 	n.stack.Close()
 	n.stack.Wait()
 	n.live.closeAndWait(2 * time.Second)
+	n.closing.stop()
 	if n.link != nil {
 		n.link.Close()
 	}

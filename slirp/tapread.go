@@ -119,13 +119,16 @@ func (l *polledLink) read(d stack.NetworkDispatcher, stopped chan struct{}) {
 	}
 	var fb frameBuffer
 	defer fb.release()
+	var iov [2]unix.Iovec
+	var n int
+	var rerr error
+	// Raw: see rawsys.go.
+	readFrame := func(fd uintptr) bool {
+		n, rerr = rawReadv(int(fd), iov[:], fb.next())
+		return rerr != unix.EAGAIN
+	}
 	for {
-		var n int
-		var rerr error
-		err := rc.Read(func(fd uintptr) bool {
-			n, rerr = unix.Readv(int(fd), fb.next())
-			return rerr != unix.EAGAIN
-		})
+		err := rc.Read(readFrame)
 		if err != nil {
 			return // stopped (the deadline) or closed
 		}

@@ -16,19 +16,27 @@ import (
 // time, that was a monitor wake-up for every request. Closed in a batch,
 // it is one for many. A reset (abort) still closes at once.
 type closeLater struct {
+	batch   int // closed together once so many wait
 	mu      sync.Mutex
 	pending []*hostConn
 	timer   *time.Timer
 	closed  bool
 }
 
-// At most closeBatch sockets wait, for at most closeDelay: the
-// descriptors held past their connection's end stay within the spare
-// share of the limit on open files (internal/fdlimit).
+// At most closeBatch sockets wait, and at most a sixteenth of the TCP
+// connections' share of the limit on open files (internal/fdlimit), for
+// at most closeDelay: what is held past a connection's end stays well
+// within the twelfth of the limit that the shares leave spare.
 const (
 	closeBatch = 64
 	closeDelay = 20 * time.Millisecond
 )
+
+// newCloseLater batches the closes of sockets counted against a share of
+// tcpShare descriptors.
+func newCloseLater(tcpShare int) *closeLater {
+	return &closeLater{batch: min(closeBatch, max(1, tcpShare/16))}
+}
 
 // add closes c with the next batch.
 func (l *closeLater) add(c *hostConn) {
@@ -41,7 +49,7 @@ func (l *closeLater) add(c *hostConn) {
 	l.pending = append(l.pending, c)
 	var batch []*hostConn
 	switch {
-	case len(l.pending) >= closeBatch:
+	case len(l.pending) >= l.batch:
 		batch = l.takeLocked()
 	case len(l.pending) == 1:
 		if l.timer == nil {

@@ -36,7 +36,7 @@ func (p pair) closed(t *testing.T) bool {
 }
 
 func TestCloseLaterClosesAfterItsDelay(t *testing.T) {
-	var l closeLater
+	l := newCloseLater(16 * closeBatch)
 	p := newPair(t)
 	l.add(p.c)
 	if l.waiting() != 1 {
@@ -54,7 +54,7 @@ func TestCloseLaterClosesAfterItsDelay(t *testing.T) {
 }
 
 func TestCloseLaterClosesAFullBatchAtOnce(t *testing.T) {
-	var l closeLater
+	l := newCloseLater(16 * closeBatch)
 	var ps []pair
 	for range closeBatch {
 		ps = append(ps, newPair(t))
@@ -80,7 +80,7 @@ func TestCloseLaterClosesAFullBatchAtOnce(t *testing.T) {
 }
 
 func TestCloseLaterStop(t *testing.T) {
-	var l closeLater
+	l := newCloseLater(16 * closeBatch)
 	a, b := newPair(t), newPair(t)
 	l.add(a.c)
 	l.stop()
@@ -90,5 +90,16 @@ func TestCloseLaterStop(t *testing.T) {
 	l.add(b.c)
 	if l.waiting() != 0 || !b.closed(t) {
 		t.Fatal("a socket added after stop was not closed at once")
+	}
+}
+
+// Under a small limit on open files, fewer sockets wait.
+func TestCloseLaterBatchFollowsTheShare(t *testing.T) {
+	for _, tc := range []struct{ share, want int }{
+		{4096, closeBatch}, {128, 8}, {8, 1},
+	} {
+		if got := newCloseLater(tc.share).batch; got != tc.want {
+			t.Errorf("share %d: batch %d, want %d", tc.share, got, tc.want)
+		}
 	}
 }

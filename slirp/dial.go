@@ -79,8 +79,7 @@ func (d *hostDialer) dialTCP(ctx context.Context, ap netip.AddrPort) (net.Conn, 
 	}
 	c, cerr := newHostConn(fd, net.TCPAddrFromAddrPort(ap))
 	if cerr != nil {
-		rawClose(fd)
-		return nil, cerr
+		return nil, cerr // newHostConn closed fd
 	}
 	if err == unix.EINPROGRESS {
 		done, err := connected(fd)

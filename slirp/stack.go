@@ -93,10 +93,10 @@ type Network struct {
 
 	tcpSlots chan struct{}
 	udpSlots chan struct{}
-	syns     synQuotes  // the SYNs waiting for their host dial
-	live     liveSet    // what is being served, for Close to wait for
-	work     *workers   // goroutines kept for connections
-	closing  closeLater // host sockets of ended connections, to close
+	syns     synQuotes   // the SYNs waiting for their host dial
+	live     liveSet     // what is being served, for Close to wait for
+	work     *workers    // goroutines kept for connections
+	closing  *closeLater // host sockets of ended connections, to close
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -184,6 +184,7 @@ func Serve(ep stack.LinkEndpoint, cfg Config) (*Network, error) {
 		closers: map[*closer]struct{}{},
 		work:    newWorkers(ctx, keptWorkers),
 	}
+	n.closing = newCloseLater(cap(n.tcpSlots))
 	if err := n.configure(ep); err != nil {
 		s.Close()
 		cancel()
